@@ -1,0 +1,1 @@
+"""The kernel: orchestration, conversation, tools, security, config and CLI."""

@@ -1,0 +1,77 @@
+"""The engine roles: one small Protocol per role. Implementations live in models/ and audio/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from assistant_app.cancel import CancelToken
+from assistant_app.messages import ChatMessage, ReplyDelta, Transcript
+
+
+@runtime_checkable
+class SpeechToText(Protocol):
+    """Turns 16 kHz mono float32 audio into text."""
+
+    name: str
+    sample_rate_hz: int
+
+    def transcribe(self, audio: np.ndarray, language: str | None = None) -> Transcript: ...
+
+
+@runtime_checkable
+class TextToSpeech(Protocol):
+    """Speaks text as a stream of mono float32 chunks (one per sentence or so)."""
+
+    name: str
+    sample_rate_hz: int
+
+    def synthesize(self, text: str, cancel: CancelToken) -> Iterator[np.ndarray]: ...
+
+
+@runtime_checkable
+class VoiceActivityDetector(Protocol):
+    """Gives the probability that a frame of `frame_samples` samples at 16 kHz is speech."""
+
+    name: str
+    frame_samples: int
+
+    def speech_probability(self, frame: np.ndarray) -> float: ...
+
+    def reset(self) -> None: ...
+
+
+@runtime_checkable
+class ChatModel(Protocol):
+    """Streams a reply to a conversation, optionally calling tools."""
+
+    name: str
+    context_tokens: int
+
+    def stream_reply(
+        self,
+        messages: Sequence[ChatMessage],
+        tools: Sequence[dict[str, Any]],
+        cancel: CancelToken,
+    ) -> Iterator[ReplyDelta]: ...
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Maps texts to unit-length vectors."""
+
+    name: str
+    dimensions: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+@runtime_checkable
+class ImageGenerator(Protocol):
+    """Makes an image from a prompt (implemented with diffusers by the image-generation work)."""
+
+    name: str
+
+    def generate(self, prompt: str, *, seed: int, steps: int, cancel: CancelToken) -> Any: ...

@@ -1,0 +1,1 @@
+"""Audio: capture, voice activity, speech-to-text, text-to-speech, playback."""

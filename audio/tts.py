@@ -1,0 +1,94 @@
+"""Text-to-speech engines: hibari (natural, default) and espeak-ng (robotic last resort)."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+from collections.abc import Iterator
+
+import numpy as np
+
+from assistant_app.cancel import CancelToken
+from assistant_app.config import TtsConfig
+from assistant_app.errors import ConfigError, ModelUnavailable
+from models.store import ModelStore
+
+
+class HibariTextToSpeech:
+    """Hibari ONNX voice; yields one chunk per sentence as soon as it is synthesized."""
+
+    name = "hibari"
+    sample_rate_hz = 24000
+
+    def __init__(
+        self, model_path: str, *, voice: str = "heart", speaking_rate: float = 1.0, threads: int = 1
+    ) -> None:
+        import hibari
+
+        self._tts = hibari.Hibari(voice=voice, model=model_path, threads=threads)
+        self._rate = speaking_rate
+        self.sample_rate_hz = hibari.SAMPLE_RATE
+        # The first call after loading is ~10x slower than the rest: pay it now, not on turn one.
+        self._tts("Hi.", speed=speaking_rate, seed=0)
+
+    def synthesize(self, text: str, cancel: CancelToken) -> Iterator[np.ndarray]:
+        for phonemes in self._tts.phonemize(text):
+            if cancel.cancelled:
+                return
+            yield self._tts.from_ids(self._tts.ids(phonemes), self._rate)
+
+
+class EspeakTextToSpeech:
+    """espeak-ng through its command line; always available where the Debian package is."""
+
+    name = "espeak-ng"
+    sample_rate_hz = 22050
+
+    def __init__(self, *, voice: str = "en-us", speaking_rate: float = 1.0) -> None:
+        self._exe = shutil.which("espeak-ng")
+        if self._exe is None:
+            raise ModelUnavailable(
+                "espeak-ng",
+                "the espeak-ng program is not installed",
+                fix="`sudo apt-get install espeak-ng` (macOS: `brew install espeak-ng`).",
+            )
+        self._voice = voice if voice != "heart" else "en-us"
+        self._wpm = str(int(175 * speaking_rate))
+
+    def synthesize(self, text: str, cancel: CancelToken) -> Iterator[np.ndarray]:
+        import soundfile as sf
+
+        if cancel.cancelled or not text.strip():
+            return
+        wav = subprocess.run(
+            [self._exe, "-v", self._voice, "-s", self._wpm, "--stdout", text],
+            capture_output=True,
+            check=True,
+        ).stdout
+        audio, rate = sf.read(io.BytesIO(wav), dtype="float32")
+        self.sample_rate_hz = rate
+        yield audio
+
+
+def create_text_to_speech(config: TtsConfig, store: ModelStore):  # noqa: ANN201
+    """The TTS engine named in the config, on its verified model."""
+    if config.engine == "hibari":
+        try:
+            return HibariTextToSpeech(
+                str(store.file_path("hibari-heart")),
+                voice=config.voice,
+                speaking_rate=config.speaking_rate,
+                threads=config.threads,
+            )
+        except ImportError as exc:
+            raise ModelUnavailable(
+                "hibari-heart",
+                f"the hibari-tts package is missing ({exc})",
+                fix="run scripts/setup to install it.",
+            ) from None
+    if config.engine == "espeak-ng":
+        return EspeakTextToSpeech(voice=config.voice, speaking_rate=config.speaking_rate)
+    raise ConfigError(
+        f"[tts] engine '{config.engine}' is not known. Valid engines: hibari, espeak-ng."
+    )

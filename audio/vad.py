@@ -1,0 +1,65 @@
+"""Voice activity detection: Silero VAD run with onnxruntime (no torch)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from assistant_app.config import VadConfig
+from assistant_app.errors import ConfigError
+from models.store import ModelStore
+
+CONTEXT_SAMPLES = 64  # Silero v5+ sees the tail of the previous frame in front of each frame
+
+
+class SileroVoiceActivityDetector:
+    """Speech probability per 32 ms frame (512 samples at 16 kHz), stateful across frames."""
+
+    name = "silero"
+    frame_samples = 512
+
+    def __init__(self, model_path: str, threads: int = 1) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = options.inter_op_num_threads = threads
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(
+            model_path, options, providers=["CPUExecutionProvider"]
+        )
+        self._sr = np.array(16000, dtype=np.int64)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the recurrent state, e.g. between files or after a long pause."""
+        self._state = np.zeros((2, 1, 128), dtype=np.float32)
+        self._context = np.zeros((1, CONTEXT_SAMPLES), dtype=np.float32)
+
+    def speech_probability(self, frame: np.ndarray) -> float:
+        if frame.shape[-1] != self.frame_samples:
+            raise ValueError(f"Silero needs frames of {self.frame_samples} samples at 16 kHz")
+        x = np.concatenate([self._context, frame.reshape(1, -1).astype(np.float32)], axis=1)
+        prob, self._state = self._session.run(
+            None, {"input": x, "state": self._state, "sr": self._sr}
+        )
+        self._context = x[:, -CONTEXT_SAMPLES:]
+        return float(prob[0][0])
+
+    def speech_ratio(self, audio: np.ndarray, threshold: float = 0.5) -> float:
+        """Fraction of whole frames in `audio` that count as speech (a cheap gate for files)."""
+        n = len(audio) // self.frame_samples
+        if n == 0:
+            return 0.0
+        self.reset()
+        frames = audio[: n * self.frame_samples].reshape(n, self.frame_samples)
+        hits = sum(self.speech_probability(f) >= threshold for f in frames)
+        self.reset()
+        return hits / n
+
+
+def create_voice_activity_detector(
+    config: VadConfig, store: ModelStore
+) -> SileroVoiceActivityDetector:
+    """The VAD named in the config."""
+    if config.engine != "silero":
+        raise ConfigError(f"[vad] engine '{config.engine}' is not known. Valid engines: silero.")
+    return SileroVoiceActivityDetector(str(store.file_path("silero-vad")))

@@ -1,0 +1,1 @@
+"""Model catalog and store; LLM, embedding and image engines."""

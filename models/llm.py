@@ -1,0 +1,117 @@
+"""Chat models: a GGUF run in this process by llama-cpp-python, streamed token by token."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant_app.cancel import CancelToken
+from assistant_app.config import LlmConfig
+from assistant_app.errors import ConfigError, ModelUnavailable
+from assistant_app.messages import ChatMessage, ReplyDelta
+from models.store import ModelStore
+
+log = logging.getLogger(__name__)
+
+
+class LlamaChatModel:
+    """llama-cpp-python with the model's own chat template (it carries the tool-call format).
+
+    The KV cache of the previous request is reused for the longest common prefix, so a fixed
+    system prompt is evaluated once: `warm_up` does that at start-up.
+    """
+
+    def __init__(
+        self,
+        gguf: Path,
+        *,
+        name: str = "",
+        threads: int = 2,
+        context_tokens: int = 4096,
+        max_reply_tokens: int = 512,
+        temperature: float = 0.2,
+    ) -> None:
+        from llama_cpp import Llama
+
+        self.name = name or gguf.stem
+        self.context_tokens = context_tokens
+        self._max_tokens = max_reply_tokens
+        self._temperature = temperature
+        try:
+            self._llm = Llama(
+                model_path=str(gguf),
+                n_ctx=context_tokens,
+                n_threads=threads,
+                n_threads_batch=threads,
+                verbose=False,
+            )
+        except ValueError as exc:
+            raise ModelUnavailable(
+                self.name,
+                f"llama.cpp could not load {gguf} ({exc})",
+                fix=f"run `assistant models verify {self.name}`.",
+            ) from None
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def warm_up(self, system_prompt: str) -> None:
+        """Evaluates the system prompt so the first real turn starts from a warm cache."""
+        for _ in self.stream_reply(
+            [ChatMessage("system", system_prompt), ChatMessage("user", "Hi")],
+            [],
+            CancelToken.never(),
+            max_tokens=1,
+        ):
+            pass
+
+    def stream_reply(
+        self,
+        messages: Sequence[ChatMessage],
+        tools: Sequence[dict[str, Any]],
+        cancel: CancelToken,
+        *,
+        max_tokens: int | None = None,
+    ) -> Iterator[ReplyDelta]:
+        """Streams text deltas, then one finished delta. Stops within a token when cancelled."""
+        stream = self._llm.create_chat_completion(
+            messages=[m.as_dict() for m in messages],
+            tools=list(tools) or None,
+            temperature=self._temperature,
+            max_tokens=max_tokens or self._max_tokens,
+            stream=True,
+        )
+        try:
+            for chunk in stream:
+                if cancel.cancelled:
+                    break
+                text = chunk["choices"][0]["delta"].get("content") or ""
+                if text:
+                    yield ReplyDelta(text=text, turn=cancel.turn)
+        finally:
+            stream.close()
+        yield ReplyDelta(finished=True, turn=cancel.turn)
+
+
+def create_chat_model(config: LlmConfig, store: ModelStore) -> LlamaChatModel:
+    """The chat model named in the config, on its verified weights."""
+    if config.engine != "llama-cpp":
+        raise ConfigError(f"[llm] engine '{config.engine}' is not known. Valid engines: llama-cpp.")
+    try:
+        import llama_cpp  # noqa: F401
+    except ImportError as exc:
+        raise ModelUnavailable(
+            config.model,
+            f"llama-cpp-python is missing ({exc})",
+            fix="run scripts/setup to install it.",
+        ) from None
+    return LlamaChatModel(
+        store.file_path(config.model),
+        name=config.model,
+        threads=config.threads,
+        context_tokens=config.context_tokens,
+        max_reply_tokens=config.max_reply_tokens,
+        temperature=config.temperature,
+    )

@@ -1,0 +1,1 @@
+"""Vision: image understanding, sketch to HTML, rendering checks."""
