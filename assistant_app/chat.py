@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from typing import TextIO
 
-from assistant_app.cancel import TurnCounter
+from assistant_app.cancel import CancelToken, TurnCounter
 from assistant_app.engines import ChatModel
 from assistant_app.messages import ChatMessage
 
@@ -21,29 +22,42 @@ class ChatSession:
         self.history: list[ChatMessage] = []
         self.turns = TurnCounter()
 
-    def reply(self, text: str, out: TextIO) -> str:
-        """Streams the answer to `text` into `out` and records both in the history."""
-        token = self.turns.token()
+    def stream(self, text: str, cancel: CancelToken | None = None) -> Iterator[str]:
+        """Yields the reply to `text` piece by piece; the history gets what was yielded."""
+        token = cancel or self.turns.token()
         parts: list[str] = []
         messages = [self.system, *self.history, ChatMessage("user", text)]
         try:
             for delta in self.model.stream_reply(messages, [], token):
                 if delta.text:
                     parts.append(delta.text)
-                    out.write(delta.text)
-                    out.flush()
+                    yield delta.text
+        finally:
+            # What was shown stays in the history, even when stopped part way.
+            answer = "".join(parts).strip()
+            self.history += [ChatMessage("user", text), ChatMessage("assistant", answer)]
+
+    def stop(self) -> None:
+        """Cancels the reply in progress (from any thread)."""
+        self.turns.advance()
+
+    def reply(self, text: str, out: TextIO) -> str:
+        """Streams the answer to `text` into `out`; Ctrl+C stops it and keeps what was shown."""
+        try:
+            for piece in self.stream(text):
+                out.write(piece)
+                out.flush()
         except KeyboardInterrupt:
-            self.turns.advance()
+            self.stop()
             out.write(" [stopped]")
         out.write("\n")
-        answer = "".join(parts).strip()
-        # What was shown stays in the history, even when stopped part way.
-        self.history += [ChatMessage("user", text), ChatMessage("assistant", answer)]
-        return answer
+        return self.history[-1].content
 
 
-def run_repl(session: ChatSession, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
+def run_repl(session: ChatSession, stdin: TextIO | None = None, out: TextIO | None = None) -> None:
     """Reads lines until end of input; a terminal gets a prompt, a pipe just the answers."""
+    stdin = stdin or sys.stdin
+    out = out or sys.stdout
     interactive = stdin.isatty()
     if interactive:
         out.write(f"Chatting with {session.model.name}. {HELP}\n")

@@ -20,7 +20,10 @@ class SentenceTransformerEmbedder:
         from sentence_transformers import SentenceTransformer
 
         self._model = SentenceTransformer(model_dir, device="cpu", local_files_only=True)
-        self.dimensions = int(self._model.get_sentence_embedding_dimension())
+        dims = getattr(self._model, "get_embedding_dimension", None) or (
+            self._model.get_sentence_embedding_dimension
+        )
+        self.dimensions = int(dims())
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         return self._model.encode(

@@ -157,3 +157,48 @@ def test_wrong_hash_in_source_is_refused(tmp_path: Path, index: Path) -> None:
 def test_unknown_model_lists_names(tmp_path: Path, index: Path) -> None:
     with pytest.raises(KeyError, match="Known models: toy"):
         store_for(tmp_path, index).path("nope")
+
+
+HUB_ENTRY = ModelEntry(
+    name="toy-hub",
+    role="stt",
+    engine="faster-whisper",
+    license="MIT",
+    description="hub model",
+    files=(
+        ModelFile(
+            "model.bin", len(PART_A), hashlib.sha256(PART_A).hexdigest(), hub_path="model.bin"
+        ),
+        ModelFile("config.json", 2, hashlib.sha256(b"{}").hexdigest(), hub_path="config.json"),
+    ),
+    hub_repo="acme/toy-hub",
+)
+
+
+def test_pull_from_a_hub_stand_in_verifies_and_repairs(tmp_path: Path) -> None:
+    from tests.hub_standin import HubStandin
+
+    with HubStandin("acme/toy-hub", {"model.bin": PART_A, "config.json": b"{}"}) as endpoint:
+        store = ModelStore(tmp_path / "data", entries=[HUB_ENTRY], hub_endpoint=endpoint)
+        events: list[Progress] = []
+        folder = store.pull("toy-hub", "hub", events.append)
+        assert (folder / "model.bin").read_bytes() == PART_A
+        assert any(e.stage == "download" and e.done == e.total == len(PART_A) for e in events)
+        (folder / "model.bin").write_bytes(b"x" * len(PART_A))
+        store.path("toy-hub")  # auto: the hub is this model's only source
+        assert (folder / "model.bin").read_bytes() == PART_A
+
+
+def test_hub_serving_other_bytes_than_the_catalog_is_refused(tmp_path: Path) -> None:
+    from tests.hub_standin import HubStandin
+
+    with HubStandin("acme/toy-hub", {"model.bin": PART_B, "config.json": b"{}"}) as endpoint:
+        store = ModelStore(tmp_path / "data", entries=[HUB_ENTRY], hub_endpoint=endpoint)
+        with pytest.raises(ModelUnavailable, match="sha256"):
+            store.pull("toy-hub", "hub")
+        assert not (store.model_dir("toy-hub") / "model.bin").exists()
+
+
+def test_a_source_the_model_lacks_is_named(tmp_path: Path, index: Path) -> None:
+    with pytest.raises(ModelUnavailable, match="no 'hub' source.*pypi"):
+        store_for(tmp_path, index).pull("toy", "hub")

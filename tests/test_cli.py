@@ -1,0 +1,135 @@
+"""The `assistant` command as a user runs it: a subprocess, real models, readable errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def assistant(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("DISPLAY", None)
+    full_env.pop("WAYLAND_DISPLAY", None)
+    return subprocess.run(
+        [sys.executable, "-m", "assistant_app.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=full_env,
+        timeout=timeout,
+    )
+
+
+def one_paragraph(text: str) -> bool:
+    return "Traceback" not in text and "\n\n" not in text.strip()
+
+
+def test_help_lists_every_command() -> None:
+    done = assistant("--help")
+    assert done.returncode == 0
+    for command in ("app", "chat", "transcribe", "say", "models", "config", "doctor"):
+        assert command in done.stdout
+
+
+def test_no_display_points_to_the_cli_modes() -> None:
+    done = assistant()
+    assert done.returncode == 1
+    assert "no display" in done.stderr and "assistant chat" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_unknown_config_key_is_one_clear_paragraph(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[llm]\ntemprature = 0.5\n")
+    done = assistant("config", "show", env={"ASSISTANT_CONFIG": str(config)})
+    assert done.returncode == 1
+    assert "unknown key 'temprature' in [llm]" in done.stderr and "temperature" in done.stderr
+    assert one_paragraph(done.stderr)
+
+
+def test_missing_model_says_what_to_do(tmp_path: Path) -> None:
+    offline_pip = {
+        "ASSISTANT_DATA_DIR": str(tmp_path / "data"),
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": str(tmp_path),
+        "PIP_CONFIG_FILE": os.devnull,
+    }
+    done = assistant("chat", "--model", "smollm2-135m-instruct", stdin="hi\n", env=offline_pip)
+    assert done.returncode == 1
+    message = done.stderr
+    assert "smollm2-135m-instruct" in message
+    assert "assistant models pull smollm2-135m-instruct" in message
+    assert one_paragraph(message)
+
+
+def test_unreadable_audio_is_explained(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.wav"
+    bad.write_bytes(b"RIFF....WAVEfmt nonsense")
+    done = assistant("transcribe", str(bad))
+    assert done.returncode == 1
+    assert "not a readable audio file" in done.stderr and one_paragraph(done.stderr)
+
+
+@pytest.mark.models
+def test_silence_is_not_transcribed(tmp_path: Path) -> None:
+    import numpy as np
+
+    from audio.wav import write_wav
+
+    silent = tmp_path / "silence.wav"
+    write_wav(silent, np.zeros(16000 * 3, np.float32), 16000)
+    done = assistant("transcribe", str(silent))
+    assert done.returncode == 1 and "No speech found" in done.stderr
+
+
+@pytest.mark.models
+@pytest.mark.parametrize("engine", ["faster-whisper", "openai-whisper"])
+def test_transcribe_prints_the_spoken_words(fixtures: Path, engine: str) -> None:
+    done = assistant("transcribe", str(fixtures / "capital_of_france.wav"), "--engine", engine)
+    assert done.returncode == 0, done.stderr
+    assert "capital" in done.stdout.lower() and "france" in done.stdout.lower()
+
+
+@pytest.mark.models
+def test_say_writes_speech_that_transcribes_back(tmp_path: Path) -> None:
+    out = tmp_path / "out.wav"
+    said = assistant("say", "The museum closes at five today.", "-o", str(out))
+    assert said.returncode == 0, said.stderr
+    heard = assistant("transcribe", str(out))
+    assert heard.returncode == 0, heard.stderr
+    for word in ("museum", "closes", "today"):
+        assert word in heard.stdout.lower()
+
+
+@pytest.mark.models
+def test_piped_chat_mentions_paris() -> None:
+    done = assistant("chat", stdin="What is the capital of France?\n")
+    assert done.returncode == 0, done.stderr
+    assert "paris" in done.stdout.lower()
+
+
+@pytest.mark.models
+def test_models_verify_lists_every_default_with_its_hash() -> None:
+    from models import catalog
+
+    done = assistant("models", "verify")
+    assert done.returncode == 0, done.stdout + done.stderr
+    for entry in catalog.defaults():
+        for file in entry.files:
+            assert f"ok       {entry.name}/{file.name}  sha256 {file.sha256}" in done.stdout
+
+
+def test_models_path_and_unknown_name() -> None:
+    done = assistant("models", "path", "whisper-base")
+    assert done.returncode == 0 and done.stdout.strip().endswith("models/whisper-base")
+    done = assistant("models", "path", "whisper-huge")
+    assert done.returncode == 1 and "Known models:" in done.stderr
