@@ -37,6 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("text", help="the text; - reads it from stdin")
     say.add_argument("-o", "--output", type=Path, required=True, help="WAV file to write")
     say.add_argument("--engine", choices=("hibari", "espeak-ng"))
+    talk = sub.add_parser("talk", help="talk by voice (microphone), or headless over WAV files")
+    talk.add_argument("--input", type=Path, action="append", default=[],
+                      help="a spoken question WAV; repeat for several turns (headless mode)")
+    talk.add_argument("--output-dir", type=Path, help="where replies go (with --input)")
     cli_models.add_parser(sub)
     cfg = sub.add_parser("config", help="show the configuration or where it lives")
     cfg.add_argument("config_command", choices=("show", "path"))
@@ -82,6 +86,8 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
         return _transcribe(args, config)
     if command == "say":
         return _say(args, config)
+    if command == "talk":
+        return _talk(args, config)
     return _app(config)
 
 
@@ -142,6 +148,16 @@ def _say(args: argparse.Namespace, config: Config) -> int:
     write_wav(args.output, np.concatenate(chunks), tts.sample_rate_hz)
     print(args.output)
     return 0
+
+
+def _talk(args: argparse.Namespace, config: Config) -> int:
+    from assistant_app import talk
+
+    if args.input:
+        if args.output_dir is None:
+            raise UserVisibleError("With --input, also give --output-dir DIR for the replies.")
+        return talk.run_files(config, args.input, args.output_dir)
+    return talk.run_live(config)
 
 
 def _app(config: Config) -> int:

@@ -23,6 +23,10 @@ ENGINES: dict[str, tuple[str, ...]] = {
     "vad": ("silero",),
     "embed": ("sentence-transformers",),
 }
+CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("voice", "mode"): ("hands-free", "push-to-talk"),
+    ("voice", "echo_cancellation"): ("webrtc", "speex", "off"),
+}
 
 
 def _doc(text: str, **kwargs: Any) -> Any:
@@ -88,6 +92,26 @@ class VadConfig:
 
 
 @dataclass(frozen=True)
+class VoiceConfig:
+    mode: str = _doc("hands-free (voice activity starts a turn) or push-to-talk.",
+                     default="hands-free")
+    echo_cancellation: str = _doc(
+        "How the assistant avoids hearing itself on loudspeakers: webrtc, speex, or off "
+        "(half-duplex: the microphone is ignored while it speaks; barge in with push-to-talk).",
+        default="webrtc",
+    )
+    llm_model: str = _doc("Chat model for voice turns; empty uses [llm] model.",
+                          default="qwen2.5-coder-0.5b-instruct")
+    stt_model: str = _doc("Whisper model for voice turns; empty uses [stt] model.", default="")
+    max_reply_tokens: int = _doc("Spoken replies are short: longest reply in tokens.", default=200)
+    system_prompt: str = _doc(
+        "Instructions for spoken conversation.",
+        default="You are a helpful voice assistant running offline on the user's computer. "
+        "Answer in one to three short spoken sentences. No lists, no Markdown, no code.",
+    )
+
+
+@dataclass(frozen=True)
 class EmbedConfig:
     engine: str = _doc("sentence-transformers.", default="sentence-transformers")
     model: str = _doc("Catalog name of the embedding model.", default="all-minilm-l6-v2")
@@ -106,6 +130,7 @@ class Config:
     llm: LlmConfig = field(default_factory=LlmConfig)
     tts: TtsConfig = field(default_factory=TtsConfig)
     vad: VadConfig = field(default_factory=VadConfig)
+    voice: VoiceConfig = field(default_factory=VoiceConfig)
     embed: EmbedConfig = field(default_factory=EmbedConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
 
@@ -178,6 +203,12 @@ def _parse_section(cls: type, name: str, raw: dict[str, Any], source: str) -> An
         if not ok:
             raise ConfigError(f"{source}: [{name}] {key} must be a {want.__name__}, got {value!r}.")
     section = cls(**{k: (float(v) if hints[k] is float else v) for k, v in raw.items()})
+    for (sec, key), valid_values in CHOICES.items():
+        if sec == name and getattr(section, key) not in valid_values:
+            raise ConfigError(
+                f"{source}: [{name}] {key} '{getattr(section, key)}' is not valid. Valid values: "
+                f"{', '.join(valid_values)}."
+            )
     engine = getattr(section, "engine", None)
     if engine is not None and engine not in ENGINES.get(name, (engine,)):
         raise ConfigError(

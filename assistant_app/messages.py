@@ -8,6 +8,23 @@ from typing import Any
 import numpy as np
 
 
+@dataclass(frozen=True, eq=False)
+class Utterance:
+    """What the user said in one turn: 16 kHz mono float32 and its stream times in seconds."""
+
+    audio: np.ndarray
+    start_s: float
+    end_s: float  # the end of speech, before the end-of-turn silence
+    turn: int = 0
+
+
+@dataclass(frozen=True)
+class SpeechStarted:
+    """The user started speaking (the barge-in signal)."""
+
+    at_s: float
+
+
 @dataclass(frozen=True)
 class Segment:
     """A stretch of recognised speech, times in seconds from the start of the audio."""

@@ -31,3 +31,51 @@ class FakeChatModel:
             if self.on_delta:
                 self.on_delta(i)
         yield ReplyDelta(finished=True, turn=cancel.turn)
+
+
+class FakeSpeechToText:
+    """Returns scripted transcripts in order; records the audio lengths it was given."""
+
+    name = "fake-stt"
+    sample_rate_hz = 16000
+
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = list(texts)
+        self.heard: list[int] = []
+
+    def transcribe(self, audio, language=None):  # noqa: ANN001, ANN201
+        from assistant_app.messages import Segment, Transcript
+
+        self.heard.append(len(audio))
+        text = self.texts.pop(0)
+        return Transcript(text, "en", (Segment(0.0, len(audio) / 16000, text),))
+
+
+class FakeTextToSpeech:
+    """One chunk per call: 1,000 samples of a tone per word, so heard words can be counted."""
+
+    name = "fake-tts"
+    sample_rate_hz = 24000
+    samples_per_word = 1000
+
+    def synthesize(self, text, cancel):  # noqa: ANN001, ANN201
+        import numpy as np
+
+        if not cancel.cancelled:
+            n = self.samples_per_word * len(text.split())
+            yield (0.3 * np.sin(np.arange(n) / 5.0)).astype(np.float32)
+
+
+class EnergyVoiceActivityDetector:
+    """Speech is anything louder than a whisper: enough to script turns with synthetic audio."""
+
+    name = "energy"
+    frame_samples = 512
+
+    def speech_probability(self, frame) -> float:  # noqa: ANN001
+        import numpy as np
+
+        return 1.0 if float(np.sqrt(np.mean(frame**2))) > 0.05 else 0.0
+
+    def reset(self) -> None:
+        pass

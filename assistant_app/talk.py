@@ -1,0 +1,159 @@
+"""`assistant talk`: the voice loop on the microphone, or headless over WAV files with a timeline."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from assistant_app.config import Config
+from assistant_app.conversation import Conversation
+from assistant_app.stages import VoiceEvent
+from assistant_app.voice_loop import VoiceEngines, VoiceLoop
+from audio.endpoint import TurnDetector
+from audio.playback import Played
+
+TIMELINE = ("end_of_speech", "transcript", "first_token", "first_sentence", "first_audio")
+
+
+def load_engines(config: Config, *, echo: bool) -> VoiceEngines:
+    """Loads and warms every engine the loop needs, so the first turn is as fast as the rest."""
+    from audio.stt import create_speech_to_text
+    from audio.tts import create_text_to_speech
+    from audio.vad import create_voice_activity_detector
+    from models.llm import create_chat_model
+    from models.store import open_store
+
+    store = open_store(config)
+    voice = config.voice
+    stt_config = config.stt.__class__(**{**config.stt.__dict__,
+                                         "model": voice.stt_model or config.stt.model})
+    llm_config = config.llm.__class__(**{**config.llm.__dict__,
+                                         "model": voice.llm_model or config.llm.model,
+                                         "max_reply_tokens": voice.max_reply_tokens})
+    chat = create_chat_model(llm_config, store)
+    chat.warm_up(voice.system_prompt)
+    canceller = None
+    if echo and voice.echo_cancellation != "off":
+        from audio.echo import create_echo_canceller
+
+        canceller = create_echo_canceller(voice.echo_cancellation)
+    return VoiceEngines(
+        create_speech_to_text(stt_config, store), chat, create_text_to_speech(config.tts, store),
+        create_voice_activity_detector(config.vad, store), canceller)
+
+
+def make_loop(config: Config, engines: VoiceEngines, emit) -> VoiceLoop:  # noqa: ANN001
+    detector = TurnDetector(threshold=config.vad.threshold,
+                            end_silence_ms=config.vad.end_of_turn_silence_ms)
+    return VoiceLoop(engines, Conversation(config.voice.system_prompt), emit, detector=detector,
+                     language=config.stt.language or None)
+
+
+class Timeline:
+    """Collects the loop's events per turn and prints each step relative to the end of speech."""
+
+    def __init__(self, out=sys.stdout) -> None:  # noqa: ANN001
+        self.turns: dict[int, dict[str, VoiceEvent]] = defaultdict(dict)
+        self.errors: list[str] = []
+        self._out = out
+        self._lock = threading.Lock()
+
+    def __call__(self, event: VoiceEvent) -> None:
+        with self._lock:
+            self.turns[event.turn].setdefault(event.kind, event)
+            if event.kind == "error":
+                self.errors.append(event.text)
+                print(f"assistant: {event.text}", file=sys.stderr)
+
+    def seconds(self, turn: int) -> dict[str, float]:
+        marks = self.turns[turn]
+        start = marks["end_of_speech"].t
+        return {k: marks[k].t - start for k in TIMELINE if k in marks}
+
+    def describe(self, turn: int) -> str:
+        steps = self.seconds(turn)
+        return " → ".join(f"{k.replace('_', ' ')} {v:+.2f}s" for k, v in steps.items())
+
+
+def run_files(config: Config, inputs: list[Path], output_dir: Path) -> int:
+    """Runs the same stages over files; writes reply WAVs and transcripts; prints timelines."""
+    from audio.devices import FileInput, FileOutput
+    from audio.wav import read_audio, write_wav
+
+    clips = [read_audio(p) for p in inputs]  # bad files fail here, before models load
+    output_dir.mkdir(parents=True, exist_ok=True)
+    timeline = Timeline()
+    replies: dict[int, list[np.ndarray]] = defaultdict(list)
+    loop = make_loop(config, load_engines(config, echo=False), timeline)
+    recorder = loop.playback._on_played
+
+    def record(played: Played) -> None:
+        if played.finished and len(played.chunk.audio):
+            replies[played.chunk.turn].append(played.chunk.audio)
+        recorder(played)
+
+    loop.playback._on_played = record
+    speaker = FileOutput(loop.playback)
+    mic = FileInput(clips, loop.hear, loop.wait_idle)
+    loop.start()
+    speaker.start()
+    mic.start()
+    mic.finished.wait()
+    loop.wait_idle(120)
+    for thread in (mic, speaker):
+        thread.stop()
+    loop.stop()
+    answered = [t for t, marks in sorted(timeline.turns.items()) if "reply_done" in marks]
+    for n, turn in enumerate(answered, 1):
+        marks = timeline.turns[turn]
+        heard = marks.get("transcript")
+        said = marks["reply_done"].text
+        audio = np.concatenate(replies[turn]) if replies[turn] else np.zeros(0, np.float32)
+        write_wav(output_dir / f"reply_{n}.wav", audio, loop.playback.sample_rate_hz)
+        (output_dir / f"reply_{n}.txt").write_text(
+            f"user: {heard.text if heard else ''}\nassistant: {said}\n", encoding="utf-8")
+        print(f"turn {n}: you said: {heard.text if heard else '(nothing recognised)'}")
+        print(f"turn {n}: assistant: {said}")
+        print(f"turn {n}: {timeline.describe(turn)}")
+    print(f"wrote {len(answered)} repl{'y' if len(answered) == 1 else 'ies'} to {output_dir}")
+    return 0 if len(answered) == len(inputs) and not timeline.errors else 1
+
+
+def run_live(config: Config) -> int:
+    """Talk through the microphone and speaker until Ctrl+C."""
+    from audio.devices import SoundDeviceInput, SoundDeviceOutput
+
+    def show(event: VoiceEvent) -> None:
+        timeline(event)
+        if event.kind == "transcript":
+            print(f"you: {event.text}")
+        elif event.kind == "reply_done":
+            print(f"assistant: {event.text}")
+        elif event.kind == "barge_in":
+            print("(interrupted)")
+
+    timeline = Timeline()
+    print("Loading models...", file=sys.stderr)
+    loop = make_loop(config, load_engines(config, echo=True), show)
+    loop.set_mode(config.voice.mode)
+    speaker = SoundDeviceOutput(config.audio.output_device, loop.playback)
+    mic = SoundDeviceInput(config.audio.input_device, loop.hear)
+    loop.start()
+    speaker.start()
+    try:
+        mic.start()
+        print("Listening. Speak; Ctrl+C quits.", file=sys.stderr)
+        while True:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        mic.stop()
+        speaker.stop()
+        loop.stop()
+    return 0

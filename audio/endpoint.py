@@ -1,0 +1,109 @@
+"""Turn-taking: voice activity per frame becomes speech-start events and finished utterances."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from assistant_app.messages import SpeechStarted, Utterance
+
+
+class TurnDetector:
+    """A small state machine over VAD probabilities, one 32 ms frame at a time.
+
+    Speech starts after `start_ms` of voiced frames (short clicks and coughs do not barge in);
+    the turn ends after `end_silence_ms` below the threshold minus a hysteresis margin. Audio
+    from just before the start is kept so the first syllable is not clipped.
+    """
+
+    def __init__(self, *, threshold: float = 0.5, end_silence_ms: int = 400,
+                 start_ms: int = 160, min_speech_ms: int = 250, pre_roll_ms: int = 320,
+                 max_utterance_s: float = 30.0, frame_samples: int = 512,
+                 sample_rate_hz: int = 16000) -> None:
+        frame_ms = 1000 * frame_samples / sample_rate_hz
+        self.frame_s = frame_ms / 1000
+        self._on = threshold
+        self._off = max(0.05, threshold - 0.15)
+        self._start_frames = max(1, round(start_ms / frame_ms))
+        self._end_frames = max(1, round(end_silence_ms / frame_ms))
+        self._min_frames = max(1, round(min_speech_ms / frame_ms))
+        self._max_frames = round(max_utterance_s * 1000 / frame_ms)
+        # The pre-roll reaches back `pre_roll_ms` before the first voiced frame.
+        pre_roll = round(pre_roll_ms / frame_ms) + self._start_frames
+        self._pre_roll: deque[np.ndarray] = deque(maxlen=pre_roll)
+        self.reset()
+
+    @property
+    def in_speech(self) -> bool:
+        return self._started
+
+    def reset(self) -> None:
+        """Forget any speech in progress (mute, push-to-talk, a new turn)."""
+        self._frames: list[np.ndarray] = []
+        self._voiced_run = 0
+        self._voiced = 0
+        self._silent_run = 0
+        self._started = False
+        self._start_s = 0.0
+        self._pre_roll.clear()
+
+    def push(self, frame: np.ndarray, probability: float, end_s: float
+             ) -> list[SpeechStarted | Utterance]:
+        """Feeds one frame ending at stream time `end_s`; returns the events it caused."""
+        events: list[SpeechStarted | Utterance] = []
+        voiced = probability >= (self._off if self._frames else self._on)
+        if not self._frames:
+            self._pre_roll.append(frame)
+            self._voiced_run = self._voiced_run + 1 if voiced else 0
+            if self._voiced_run:
+                if self._voiced_run == 1:
+                    self._start_s = end_s - self.frame_s
+                if self._voiced_run >= self._start_frames:
+                    self._frames = list(self._pre_roll)
+                    self._voiced = self._voiced_run
+                    self._started = True
+                    events.append(SpeechStarted(self._start_s))
+            return events
+        self._frames.append(frame)
+        self._voiced += voiced
+        self._silent_run = 0 if voiced else self._silent_run + 1
+        if self._silent_run >= self._end_frames or len(self._frames) >= self._max_frames:
+            speech_end = end_s - self._silent_run * self.frame_s
+            if self._voiced >= self._min_frames:
+                # Keep ~100 ms of the trailing silence: less audio for STT, no clipped ending.
+                keep = len(self._frames) - max(0, self._silent_run - 3)
+                audio = np.concatenate(self._frames[:keep])
+                events.append(Utterance(audio, self._start_s, speech_end))
+            self.reset()
+        return events
+
+
+class DeadMicrophone:
+    """Notices a microphone that delivers exact digital zeros: no permission, or muted in hardware.
+
+    Real microphones always have some noise, so a long run of exact zeros means no signal at all.
+    """
+
+    def __init__(self, after_s: float = 2.0, sample_rate_hz: int = 16000) -> None:
+        self._limit = int(after_s * sample_rate_hz)
+        self._zeros = 0
+        self.reported = False
+
+    def push(self, frame: np.ndarray) -> bool:
+        """True once, when the run of zeros first passes the limit."""
+        self._zeros = self._zeros + len(frame) if not frame.any() else 0
+        if self._zeros >= self._limit and not self.reported:
+            self.reported = True
+            return True
+        if self._zeros == 0:
+            self.reported = False
+        return False
+
+
+DEAD_MIC_MESSAGE = (
+    "The microphone delivers pure silence. On macOS this means the app has no microphone "
+    "permission: System Settings > Privacy & Security > Microphone, allow it, then restart. "
+    "Elsewhere check that the microphone is not muted and that [audio] input_device is right "
+    "(`assistant doctor` tests it)."
+)

@@ -1,0 +1,59 @@
+"""Splits a streaming reply into speakable sentences, so speech can start on the first one."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+# Dots that do not end a sentence: abbreviations and initials.
+_ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "e.g", "i.e", "no", "fig"}
+_END = re.compile(r"[.!?…]+[\"')\]]*(?=\s)|\n+")
+_MARKUP = re.compile(r"```.*?```|`|\*\*|__|^#+\s*|^\s*[-*]\s+", re.DOTALL | re.MULTILINE)
+MAX_CHARS = 220  # a very long sentence is cut at a comma so the first audio is not delayed
+
+
+class SentenceSplitter:
+    """Feed text deltas with `push`; complete sentences come out; `flush` gives the rest."""
+
+    def __init__(self) -> None:
+        self._buffer = ""
+        self.pushed = False  # whether any text has arrived yet
+
+    def push(self, text: str) -> Iterator[str]:
+        self.pushed = self.pushed or bool(text)
+        self._buffer += text
+        while True:
+            cut = self._find_cut()
+            if cut is None:
+                return
+            sentence, self._buffer = self._buffer[:cut], self._buffer[cut:]
+            if speakable := clean_for_speech(sentence):
+                yield speakable
+
+    def flush(self) -> Iterator[str]:
+        rest, self._buffer = self._buffer, ""
+        if speakable := clean_for_speech(rest):
+            yield speakable
+
+    def _find_cut(self) -> int | None:
+        for match in _END.finditer(self._buffer):
+            before = self._buffer[: match.start()]
+            if before.count("```") % 2:
+                continue  # inside a code block: it is dropped whole once it closes
+            word = before.rsplit(None, 1)[-1].lower() if before.strip() else ""
+            if match.group().startswith(".") and (
+                word.rstrip(".") in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
+            ):
+                continue
+            if before.strip():
+                return match.end()
+        if len(self._buffer) > MAX_CHARS:
+            comma = self._buffer.rfind(", ", 0, MAX_CHARS)
+            if comma > 40:
+                return comma + 1
+        return None
+
+
+def clean_for_speech(text: str) -> str:
+    """Drops Markdown markup and code blocks, which read badly aloud."""
+    return " ".join(_MARKUP.sub(" ", text).split())

@@ -1,0 +1,43 @@
+"""The sentence splitter on streamed text."""
+
+from __future__ import annotations
+
+from audio.sentences import SentenceSplitter, clean_for_speech
+
+
+def split(deltas: list[str]) -> list[str]:
+    splitter = SentenceSplitter()
+    out = [s for d in deltas for s in splitter.push(d)]
+    return out + list(splitter.flush())
+
+
+def test_sentences_come_out_as_soon_as_they_end() -> None:
+    splitter = SentenceSplitter()
+    assert list(splitter.push("Paris is the cap")) == []
+    assert list(splitter.push("ital. It has ")) == ["Paris is the capital."]
+    assert list(splitter.push("2 million people! Want more")) == ["It has 2 million people!"]
+    assert list(splitter.flush()) == ["Want more"]
+
+
+def test_numbers_abbreviations_and_initials_do_not_split() -> None:
+    text = "Pi is 3.14 roughly. Dr. Smith met J. R. Tolkien, e.g. at Oxford. Done."
+    assert split([c for c in text]) == [
+        "Pi is 3.14 roughly.",
+        "Dr. Smith met J. R. Tolkien, e.g. at Oxford.",
+        "Done.",
+    ]
+
+
+def test_markdown_is_not_read_aloud() -> None:
+    assert clean_for_speech("**Paris** is `the` capital.") == "Paris is the capital."
+    assert split(["Here:\n```python\nprint(1)\n```\nThat prints one."]) == [
+        "Here:",
+        "That prints one.",
+    ]
+    assert split(["- first item\n- second item\n"]) == ["first item", "second item"]
+
+
+def test_very_long_sentences_are_cut_at_a_comma() -> None:
+    long = "word " * 30 + ", and " + "more " * 40 + "."
+    first = split([long])[0]
+    assert len(first) < 230 and first.endswith(",")

@@ -1,0 +1,178 @@
+"""The voice loop's logic with fake engines: turns, streaming, barge-in, modes, guards."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from assistant_app.conversation import Conversation
+from assistant_app.stages import VoiceEvent
+from assistant_app.voice_loop import VoiceEngines, VoiceLoop
+from audio.endpoint import TurnDetector
+from tests.fakes import (
+    EnergyVoiceActivityDetector,
+    FakeChatModel,
+    FakeSpeechToText,
+    FakeTextToSpeech,
+)
+
+BLOCK = 512
+SPEECH = (0.5 * np.sin(np.arange(BLOCK) / 3.0)).astype(np.float32)
+QUIET = np.random.default_rng(0).normal(0, 1e-3, BLOCK).astype(np.float32)
+
+
+class Headset:
+    """No echo reaches the microphone, so it can listen while the assistant speaks."""
+
+    name = "headset"
+
+    def process(self, mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
+        return mic
+
+
+class Harness:
+    """A loop on fakes, a clock for microphone blocks, and a record of its events."""
+
+    def __init__(self, replies: list[str], heard: list[str], echo=None) -> None:  # noqa: ANN001
+        self.events: list[VoiceEvent] = []
+        self.changed = threading.Condition()
+        self.chat = FakeChatModel(replies)
+        self.stt = FakeSpeechToText(heard)
+        engines = VoiceEngines(self.stt, self.chat,
+                               FakeTextToSpeech(), EnergyVoiceActivityDetector(), echo)
+        self.loop = VoiceLoop(engines, Conversation("Be brief."), self.record,
+                              detector=TurnDetector(end_silence_ms=320, start_ms=96))
+        self.t = 0.0
+        self.loop.start()
+
+    def record(self, event: VoiceEvent) -> None:
+        with self.changed:
+            self.events.append(event)
+            self.changed.notify_all()
+
+    def wait_for(self, kind: str, count: int = 1, timeout: float = 10) -> VoiceEvent:
+        with self.changed:
+            ok = self.changed.wait_for(lambda: len(self.kinds(kind)) >= count, timeout)
+        assert ok, f"no {kind} event; got {[e.kind for e in self.events]}"
+        return self.kinds(kind)[count - 1]
+
+    def kinds(self, kind: str) -> list[VoiceEvent]:
+        return [e for e in self.events if e.kind == kind]
+
+    def say(self, blocks: int, then_quiet: int = 12) -> None:
+        for block in [SPEECH] * blocks + [QUIET] * then_quiet:
+            self.t += BLOCK / 16000
+            self.loop.hear(block, self.t)
+
+    def play(self, samples: int) -> np.ndarray:
+        """The speaker takes `samples` from the playback buffer, as a device callback would."""
+        return self.loop.playback.read(samples)
+
+    def play_until(self, kind: str, count: int = 1, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.kinds(kind)) < count:
+            assert time.monotonic() < deadline, [e.kind for e in self.events]
+            if not self.play(480).any():
+                time.sleep(0.002)
+
+    def close(self) -> None:
+        self.loop.stop()
+
+
+@pytest.fixture
+def make():
+    made: list[Harness] = []
+
+    def build(*args, **kwargs) -> Harness:
+        made.append(Harness(*args, **kwargs))
+        return made[-1]
+
+    yield build
+    for h in made:
+        h.close()
+
+
+def test_a_spoken_turn_is_answered_sentence_by_sentence(make) -> None:
+    h = make(["Paris is the capital. It is lovely."], ["What is the capital of France?"])
+    h.say(30)
+    h.play_until("reply_done")
+    order = [e.kind for e in h.events]
+    assert order.index("end_of_speech") < order.index("transcript") < order.index(
+        "first_token") < order.index("first_sentence") < order.index("first_audio") < order.index(
+        "reply_done")
+    assert h.kinds("first_sentence")[0].text == "Paris is the capital."
+    messages = h.loop.conversation.messages()
+    assert [(m.role, m.content) for m in messages[1:]] == [
+        ("user", "What is the capital of France?"),
+        ("assistant", "Paris is the capital. It is lovely."),
+    ]
+    assert h.loop.wait_idle(1)
+
+
+def test_barge_in_stops_speech_and_history_keeps_only_what_was_heard(make) -> None:
+    reply = "one two three four five six seven eight. Nine ten eleven twelve."
+    h = make([reply, "Sure."], ["Count for me.", "Stop, that is enough."], echo=Headset())
+    h.say(30)
+    h.play_until("first_audio")  # the read that started the chunk took 480 samples
+    h.play(3520)  # 4,000 of the first sentence's 8,000 samples: four of its eight words
+    h.say(30)  # the user talks over the assistant
+    h.wait_for("barge_in")
+    assert not h.loop.playback.playing  # stopped at once, queued speech dropped
+    h.wait_for("transcript", count=2)
+    h.play_until("reply_done")  # only the second turn finishes: the first was cut off
+    assert len(h.kinds("reply_done")) == 1
+    history = [(m.role, m.content) for m in h.loop.conversation.messages()[1:]]
+    assert history[0] == ("user", "Count for me.")
+    assert history[1][0] == "assistant"
+    assert history[1][1].split() == ["one", "two", "three", "four"]  # heard, nothing more
+    assert history[2:] == [("user", "Stop, that is enough."), ("assistant", "Sure.")]
+
+
+def test_half_duplex_ignores_the_microphone_while_speaking(make) -> None:
+    h = make(["A long answer with many words in it for a while."], ["Tell me something."])
+    h.say(30)
+    h.play_until("first_audio")
+    h.say(30)  # the assistant's own voice in the microphone, no echo canceller
+    h.play_until("reply_done")
+    assert h.kinds("barge_in") == [] and len(h.kinds("end_of_speech")) == 1
+
+
+def test_push_to_talk_records_only_while_pressed(make) -> None:
+    h = make(["Yes."], ["Is this on?"])
+    h.loop.set_mode("push-to-talk")
+    h.say(30)  # ignored: nothing pressed
+    h.loop.push_to_talk(True)
+    h.say(10, then_quiet=0)
+    h.loop.push_to_talk(False)
+    h.play_until("reply_done")
+    assert len(h.stt.heard) == 1 and h.stt.heard[0] == 10 * BLOCK
+
+
+def test_muted_microphone_makes_no_turn(make) -> None:
+    h = make([], [])
+    h.loop.set_muted(True)
+    h.say(40)
+    h.loop.set_muted(False)
+    h.say(0, then_quiet=5)
+    h.loop.stop()
+    assert h.kinds("speech_started") == [] and h.kinds("end_of_speech") == []
+
+
+def test_whisper_inventions_on_short_noise_are_dropped(make) -> None:
+    h = make([], ["Thank you."])
+    h.say(12)
+    h.wait_for("dropped")
+    h.wait_for("reply_done")
+    assert h.chat.requests == []
+
+
+def test_dead_microphone_gets_the_permission_message(make) -> None:
+    h = make([], [])
+    for _ in range(70):
+        h.t += BLOCK / 16000
+        h.loop.hear(np.zeros(BLOCK, np.float32), h.t)
+    error = h.wait_for("error")
+    assert "microphone" in error.text.lower() and "permission" in error.text.lower()
