@@ -38,8 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("-o", "--output", type=Path, required=True, help="WAV file to write")
     say.add_argument("--engine", choices=("hibari", "espeak-ng"))
     talk = sub.add_parser("talk", help="talk by voice (microphone), or headless over WAV files")
-    talk.add_argument("--input", type=Path, action="append", default=[],
-                      help="a spoken question WAV; repeat for several turns (headless mode)")
+    talk.add_argument(
+        "--input",
+        type=Path,
+        action="append",
+        default=[],
+        help="a spoken question WAV; repeat for several turns (headless mode)",
+    )
     talk.add_argument("--output-dir", type=Path, help="where replies go (with --input)")
     cli_models.add_parser(sub)
     cfg = sub.add_parser("config", help="show the configuration or where it lives")
@@ -166,9 +171,9 @@ def _app(config: Config) -> int:
     if not has_display():
         print(
             "assistant: there is no display here, so the desktop window cannot open.\n"
-            "Type to the assistant with `assistant chat` (or pipe text into it), transcribe "
-            "audio with `assistant transcribe FILE`, and speak with `assistant say TEXT -o "
-            "out.wav`. `assistant --help` lists everything.",
+            "Talk to it by voice with `assistant talk`, type with `assistant chat` (or pipe "
+            "text into it), transcribe audio with `assistant transcribe FILE`, and speak with "
+            "`assistant say TEXT -o out.wav`. `assistant --help` lists everything.",
             file=sys.stderr,
         )
         return 1

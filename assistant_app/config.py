@@ -25,7 +25,7 @@ ENGINES: dict[str, tuple[str, ...]] = {
 }
 CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("voice", "mode"): ("hands-free", "push-to-talk"),
-    ("voice", "echo_cancellation"): ("webrtc", "speex", "off"),
+    ("voice", "echo_cancellation"): ("webrtc", "speex", "none", "off"),
 }
 
 
@@ -93,15 +93,18 @@ class VadConfig:
 
 @dataclass(frozen=True)
 class VoiceConfig:
-    mode: str = _doc("hands-free (voice activity starts a turn) or push-to-talk.",
-                     default="hands-free")
+    mode: str = _doc(
+        "hands-free (voice activity starts a turn) or push-to-talk.", default="hands-free"
+    )
     echo_cancellation: str = _doc(
-        "How the assistant avoids hearing itself on loudspeakers: webrtc, speex, or off "
-        "(half-duplex: the microphone is ignored while it speaks; barge in with push-to-talk).",
+        "How the assistant avoids hearing itself: webrtc (loudspeakers, default), speex "
+        "(loudspeakers, fallback), none (headset: nothing to cancel), or off (half-duplex: the "
+        "microphone is ignored while it speaks; interrupt with push-to-talk).",
         default="webrtc",
     )
-    llm_model: str = _doc("Chat model for voice turns; empty uses [llm] model.",
-                          default="qwen2.5-coder-0.5b-instruct")
+    llm_model: str = _doc(
+        "Chat model for voice turns; empty uses [llm] model.", default="qwen2.5-coder-0.5b-instruct"
+    )
     stt_model: str = _doc("Whisper model for voice turns; empty uses [stt] model.", default="")
     max_reply_tokens: int = _doc("Spoken replies are short: longest reply in tokens.", default=200)
     system_prompt: str = _doc(

@@ -16,6 +16,7 @@ class Utterance:
     start_s: float
     end_s: float  # the end of speech, before the end-of-turn silence
     turn: int = 0
+    tentative: bool = False  # sent at the start of a pause, to transcribe while we wait
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import queue
 import threading
@@ -50,8 +51,14 @@ Emit = Callable[[VoiceEvent], None]
 class Stage(threading.Thread):
     """Reads `inbox` until STOP; items of an old turn are dropped before any work is done."""
 
-    def __init__(self, name: str, inbox: queue.Queue, outbox: queue.Queue | None,
-                 turns: TurnCounter, emit: Emit) -> None:
+    def __init__(
+        self,
+        name: str,
+        inbox: queue.Queue,
+        outbox: queue.Queue | None,
+        turns: TurnCounter,
+        emit: Emit,
+    ) -> None:
         super().__init__(name=name, daemon=True)
         self.inbox, self.outbox, self.turns, self.emit = inbox, outbox, turns, emit
 
@@ -65,8 +72,11 @@ class Stage(threading.Thread):
                         self.outbox.put(out)
             except Exception as exc:  # one bad item must not stop the conversation
                 log.exception("%s failed", self.name)
-                message = str(exc) if isinstance(exc, AssistantError) else (
-                    f"{self.name} failed ({type(exc).__name__}: {exc}); see the log.")
+                message = (
+                    str(exc)
+                    if isinstance(exc, AssistantError)
+                    else (f"{self.name} failed ({type(exc).__name__}: {exc}); see the log.")
+                )
                 self.emit(VoiceEvent("error", getattr(item, "turn", 0), time.monotonic(), message))
         if self.outbox is not None:
             self.outbox.put(STOP)
@@ -81,11 +91,22 @@ class SttStage(Stage):
     def __init__(self, stt: SpeechToText, language: str | None, *args: Any) -> None:
         super().__init__("speech-to-text", *args)
         self.stt, self.language = stt, language
+        self._speculated: tuple[bytes, Transcript] | None = None
 
     def process(self, item: Utterance) -> Iterable[Transcript]:
-        transcript = self.stt.transcribe(item.audio, self.language)
-        segments = [s for s in transcript.segments
-                    if not (s.no_speech_prob > 0.6 and s.avg_logprob < -1.0)]
+        key = hashlib.blake2b(item.audio.tobytes(), digest_size=16).digest()
+        if item.tentative:
+            if self.inbox.empty():  # a newer utterance is waiting: this guess is already stale
+                self._speculated = (key, self.stt.transcribe(item.audio, self.language))
+            return
+        if self._speculated is not None and self._speculated[0] == key:
+            transcript = self._speculated[1]  # the pause did end the turn: already transcribed
+        else:
+            transcript = self.stt.transcribe(item.audio, self.language)
+        self._speculated = None
+        segments = [
+            s for s in transcript.segments if not (s.no_speech_prob > 0.6 and s.avg_logprob < -1.0)
+        ]
         text = " ".join(s.text for s in segments).strip()
         if not text or (text.lower() in HALLUCINATIONS and len(item.audio) < 16000 * 2):
             self.emit(VoiceEvent("dropped", item.turn, time.monotonic(), transcript.text))

@@ -1,4 +1,4 @@
-"""`assistant talk`: the voice loop on the microphone, or headless over WAV files with a timeline."""
+"""`assistant talk`: the voice loop on the microphone, or headless over WAV files."""
 
 from __future__ import annotations
 
@@ -30,11 +30,16 @@ def load_engines(config: Config, *, echo: bool) -> VoiceEngines:
 
     store = open_store(config)
     voice = config.voice
-    stt_config = config.stt.__class__(**{**config.stt.__dict__,
-                                         "model": voice.stt_model or config.stt.model})
-    llm_config = config.llm.__class__(**{**config.llm.__dict__,
-                                         "model": voice.llm_model or config.llm.model,
-                                         "max_reply_tokens": voice.max_reply_tokens})
+    stt_config = config.stt.__class__(
+        **{**config.stt.__dict__, "model": voice.stt_model or config.stt.model}
+    )
+    llm_config = config.llm.__class__(
+        **{
+            **config.llm.__dict__,
+            "model": voice.llm_model or config.llm.model,
+            "max_reply_tokens": voice.max_reply_tokens,
+        }
+    )
     chat = create_chat_model(llm_config, store)
     chat.warm_up(voice.system_prompt)
     canceller = None
@@ -43,15 +48,25 @@ def load_engines(config: Config, *, echo: bool) -> VoiceEngines:
 
         canceller = create_echo_canceller(voice.echo_cancellation)
     return VoiceEngines(
-        create_speech_to_text(stt_config, store), chat, create_text_to_speech(config.tts, store),
-        create_voice_activity_detector(config.vad, store), canceller)
+        create_speech_to_text(stt_config, store),
+        chat,
+        create_text_to_speech(config.tts, store),
+        create_voice_activity_detector(config.vad, store),
+        canceller,
+    )
 
 
 def make_loop(config: Config, engines: VoiceEngines, emit) -> VoiceLoop:  # noqa: ANN001
-    detector = TurnDetector(threshold=config.vad.threshold,
-                            end_silence_ms=config.vad.end_of_turn_silence_ms)
-    return VoiceLoop(engines, Conversation(config.voice.system_prompt), emit, detector=detector,
-                     language=config.stt.language or None)
+    detector = TurnDetector(
+        threshold=config.vad.threshold, end_silence_ms=config.vad.end_of_turn_silence_ms
+    )
+    return VoiceLoop(
+        engines,
+        Conversation(config.voice.system_prompt),
+        emit,
+        detector=detector,
+        language=config.stt.language or None,
+    )
 
 
 class Timeline:
@@ -116,7 +131,8 @@ def run_files(config: Config, inputs: list[Path], output_dir: Path) -> int:
         audio = np.concatenate(replies[turn]) if replies[turn] else np.zeros(0, np.float32)
         write_wav(output_dir / f"reply_{n}.wav", audio, loop.playback.sample_rate_hz)
         (output_dir / f"reply_{n}.txt").write_text(
-            f"user: {heard.text if heard else ''}\nassistant: {said}\n", encoding="utf-8")
+            f"user: {heard.text if heard else ''}\nassistant: {said}\n", encoding="utf-8"
+        )
         print(f"turn {n}: you said: {heard.text if heard else '(nothing recognised)'}")
         print(f"turn {n}: assistant: {said}")
         print(f"turn {n}: {timeline.describe(turn)}")

@@ -15,6 +15,7 @@ from assistant_app.conversation import Conversation
 from assistant_app.engines import ChatModel, SpeechToText, TextToSpeech, VoiceActivityDetector
 from assistant_app.messages import SpeechStarted, Utterance
 from assistant_app.stages import STOP, ChatStage, Emit, SttStage, TtsStage, VoiceEvent
+from audio.echo import EchoCanceller, ResidualEchoGate
 from audio.endpoint import DEAD_MIC_MESSAGE, DeadMicrophone, TurnDetector
 from audio.playback import PlaybackBuffer, Played, heard_text
 
@@ -28,16 +29,24 @@ class VoiceEngines:
     chat: ChatModel
     tts: TextToSpeech
     vad: VoiceActivityDetector
-    echo: object | None = None  # an EchoCanceller; None means half-duplex
+    echo: EchoCanceller | None = None  # None: half-duplex, deaf while speaking
 
 
 class VoiceLoop:
     """Owns the stages and their queues. Feed microphone blocks to `hear`; the device that
     plays `playback` calls its `read`. Engines are shared, never owned."""
 
-    def __init__(self, engines: VoiceEngines, conversation: Conversation, emit: Emit, *,
-                 detector: TurnDetector, language: str | None = None,
-                 output_rate_hz: int = 24000, dead_mic_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        engines: VoiceEngines,
+        conversation: Conversation,
+        emit: Emit,
+        *,
+        detector: TurnDetector,
+        language: str | None = None,
+        output_rate_hz: int = 24000,
+        dead_mic_s: float = 2.0,
+    ) -> None:
         self.engines = engines
         self.conversation = conversation
         self._emit_outside = emit
@@ -47,6 +56,8 @@ class VoiceLoop:
         self.muted = False
         self.playback = PlaybackBuffer(output_rate_hz, self._on_played)
         self._dead_mic = DeadMicrophone(dead_mic_s)
+        echo = engines.echo
+        self._gate = ResidualEchoGate() if echo is not None and echo.needs_echo_gate else None
         self._ptt: list[np.ndarray] | None = None
         self._ptt_start = 0.0
         self._mic: queue.Queue = queue.Queue()
@@ -55,10 +66,12 @@ class VoiceLoop:
         stt_q: queue.Queue = queue.Queue()
         chat_q: queue.Queue = queue.Queue()
         tts_q: queue.Queue = queue.Queue()
-        self._listener = threading.Thread(target=self._listen, args=(stt_q,), name="listen",
-                                          daemon=True)
-        self.chat_stage = ChatStage(engines.chat, conversation, chat_q, tts_q, self.turns,
-                                    self._emit)
+        self._listener = threading.Thread(
+            target=self._listen, args=(stt_q,), name="listen", daemon=True
+        )
+        self.chat_stage = ChatStage(
+            engines.chat, conversation, chat_q, tts_q, self.turns, self._emit
+        )
         self._stages = [
             SttStage(engines.stt, language, stt_q, chat_q, self.turns, self._emit),
             self.chat_stage,
@@ -147,11 +160,19 @@ class VoiceLoop:
             return
         clean = echo.process(block, reference) if echo is not None else block
         probability = self.engines.vad.speech_probability(clean)
+        if self._gate is not None and not self._gate.admits(clean, reference):
+            probability = 0.0  # what is left of our own voice, not the user
         for event in self.detector.push(clean, probability, t):
             if isinstance(event, SpeechStarted):
                 self._emit(VoiceEvent("speech_started", self.turns.current, event.at_s))
                 if self.busy:
                     self.interrupt()
+            elif event.tentative:
+                stt_q.put(
+                    Utterance(
+                        event.audio, event.start_s, event.end_s, self.turns.current, tentative=True
+                    )
+                )
             else:
                 self._turn(event, stt_q)
 
@@ -196,6 +217,9 @@ class VoiceLoop:
 
     def _finish(self, turn: int) -> None:
         if turn == self.turns.current and not self._idle.is_set():
-            self._emit(VoiceEvent("reply_done", turn, time.monotonic(),
-                                  self.conversation.assistant_text(turn)))
+            self._emit(
+                VoiceEvent(
+                    "reply_done", turn, time.monotonic(), self.conversation.assistant_text(turn)
+                )
+            )
             self._idle.set()

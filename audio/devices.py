@@ -48,9 +48,14 @@ class SoundDeviceInput:
             self._on_block(indata[:, 0].copy(), time.monotonic())
 
         try:
-            self._stream = sd.InputStream(samplerate=MIC_HZ, blocksize=BLOCK, channels=1,
-                                          dtype="float32", device=self._device,
-                                          callback=callback)
+            self._stream = sd.InputStream(
+                samplerate=MIC_HZ,
+                blocksize=BLOCK,
+                channels=1,
+                dtype="float32",
+                device=self._device,
+                callback=callback,
+            )
             self._stream.start()
         except (sd.PortAudioError, ValueError) as exc:
             raise UserVisibleError(
@@ -80,9 +85,14 @@ class SoundDeviceOutput:
             outdata[:, 0] = self._buffer.read(frames)
 
         try:
-            self._stream = sd.OutputStream(samplerate=self._buffer.sample_rate_hz, channels=1,
-                                           dtype="float32", device=self._device,
-                                           callback=callback, latency="low")
+            self._stream = sd.OutputStream(
+                samplerate=self._buffer.sample_rate_hz,
+                channels=1,
+                dtype="float32",
+                device=self._device,
+                callback=callback,
+                latency="low",
+            )
             self._stream.start()
         except (sd.PortAudioError, ValueError) as exc:
             raise UserVisibleError(
@@ -104,9 +114,15 @@ class FileInput:
     `wait_turn` says the assistant has answered, then speaks the next file.
     """
 
-    def __init__(self, clips: Sequence[np.ndarray], on_block: OnBlock,
-                 wait_turn: Callable[[float], bool], *, realtime: bool = True,
-                 turn_timeout_s: float = 300.0) -> None:
+    def __init__(
+        self,
+        clips: Sequence[np.ndarray],
+        on_block: OnBlock,
+        wait_turn: Callable[[float], bool],
+        *,
+        realtime: bool = True,
+        turn_timeout_s: float = 300.0,
+    ) -> None:
         self._clips = clips
         self._on_block = on_block
         self._wait_turn = wait_turn
@@ -138,7 +154,7 @@ class FileInput:
                     sent += BLOCK
                     if self._realtime:
                         time.sleep(max(0.0, started + sent / MIC_HZ - time.monotonic()))
-                    self._on_block(padded[i * BLOCK:(i + 1) * BLOCK], time.monotonic())
+                    self._on_block(padded[i * BLOCK : (i + 1) * BLOCK], time.monotonic())
                 blocks, padded = 4, self._quiet(4 * BLOCK)  # keep the microphone alive
                 answered = self._wait_turn(0.128)
         self.finished.set()

@@ -17,16 +17,28 @@ class TurnDetector:
     from just before the start is kept so the first syllable is not clipped.
     """
 
-    def __init__(self, *, threshold: float = 0.5, end_silence_ms: int = 400,
-                 start_ms: int = 160, min_speech_ms: int = 250, pre_roll_ms: int = 320,
-                 max_utterance_s: float = 30.0, frame_samples: int = 512,
-                 sample_rate_hz: int = 16000) -> None:
+    def __init__(
+        self,
+        *,
+        threshold: float = 0.5,
+        end_silence_ms: int = 400,
+        start_ms: int = 160,
+        min_speech_ms: int = 250,
+        pre_roll_ms: int = 320,
+        speculate_ms: int = 160,
+        max_utterance_s: float = 30.0,
+        frame_samples: int = 512,
+        sample_rate_hz: int = 16000,
+    ) -> None:
         frame_ms = 1000 * frame_samples / sample_rate_hz
         self.frame_s = frame_ms / 1000
         self._on = threshold
         self._off = max(0.05, threshold - 0.15)
         self._start_frames = max(1, round(start_ms / frame_ms))
         self._end_frames = max(1, round(end_silence_ms / frame_ms))
+        # Early in a pause the utterance is offered as tentative: if the pause becomes the end
+        # of the turn, its transcript is ready (or nearly) when the turn ends.
+        self._speculate_frames = min(self._end_frames - 1, max(4, round(speculate_ms / frame_ms)))
         self._min_frames = max(1, round(min_speech_ms / frame_ms))
         self._max_frames = round(max_utterance_s * 1000 / frame_ms)
         # The pre-roll reaches back `pre_roll_ms` before the first voiced frame.
@@ -48,8 +60,9 @@ class TurnDetector:
         self._start_s = 0.0
         self._pre_roll.clear()
 
-    def push(self, frame: np.ndarray, probability: float, end_s: float
-             ) -> list[SpeechStarted | Utterance]:
+    def push(
+        self, frame: np.ndarray, probability: float, end_s: float
+    ) -> list[SpeechStarted | Utterance]:
         """Feeds one frame ending at stream time `end_s`; returns the events it caused."""
         events: list[SpeechStarted | Utterance] = []
         voiced = probability >= (self._off if self._frames else self._on)
@@ -68,15 +81,21 @@ class TurnDetector:
         self._frames.append(frame)
         self._voiced += voiced
         self._silent_run = 0 if voiced else self._silent_run + 1
-        if self._silent_run >= self._end_frames or len(self._frames) >= self._max_frames:
-            speech_end = end_s - self._silent_run * self.frame_s
-            if self._voiced >= self._min_frames:
-                # Keep ~100 ms of the trailing silence: less audio for STT, no clipped ending.
-                keep = len(self._frames) - max(0, self._silent_run - 3)
-                audio = np.concatenate(self._frames[:keep])
-                events.append(Utterance(audio, self._start_s, speech_end))
+        ended = self._silent_run >= self._end_frames or len(self._frames) >= self._max_frames
+        pausing = self._silent_run == self._speculate_frames
+        if (ended or pausing) and self._voiced >= self._min_frames:
+            events.append(self._utterance(end_s, tentative=not ended))
+        if ended:
             self.reset()
         return events
+
+    def _utterance(self, end_s: float, *, tentative: bool) -> Utterance:
+        speech_end = end_s - self._silent_run * self.frame_s
+        # Keep ~100 ms of the trailing silence: less audio for STT, no clipped ending; the
+        # same cut for tentative and final utterances, so a tentative transcript can be reused.
+        keep = len(self._frames) - max(0, self._silent_run - 3)
+        audio = np.concatenate(self._frames[:keep])
+        return Utterance(audio, self._start_s, speech_end, tentative=tentative)
 
 
 class DeadMicrophone:

@@ -132,5 +132,6 @@ def _resample(audio: np.ndarray, from_hz: int, to_hz: int) -> np.ndarray:
 def _resampled(chunk: SpeechChunk, rate_hz: int) -> SpeechChunk:
     from audio.wav import resample
 
-    return SpeechChunk(resample(chunk.audio, chunk.sample_rate_hz, rate_hz), rate_hz,
-                       chunk.text, chunk.turn)
+    return SpeechChunk(
+        resample(chunk.audio, chunk.sample_rate_hz, rate_hz), rate_hz, chunk.text, chunk.turn
+    )

@@ -133,3 +133,21 @@ def test_models_path_and_unknown_name() -> None:
     assert done.returncode == 0 and done.stdout.strip().endswith("models/whisper-base")
     done = assistant("models", "path", "whisper-huge")
     assert done.returncode == 1 and "Known models:" in done.stderr
+
+
+@pytest.mark.models
+def test_headless_talk_answers_a_spoken_question(fixtures: Path, tmp_path: Path) -> None:
+    done = assistant(
+        "talk", "--input", str(fixtures / "capital_of_france.wav"), "--output-dir", str(tmp_path)
+    )
+    assert done.returncode == 0, done.stderr
+    assert "first audio" in done.stdout and "end of speech" in done.stdout
+    transcript = (tmp_path / "reply_1.txt").read_text().lower()
+    assert "capital" in transcript and "france" in transcript
+    heard = assistant("transcribe", str(tmp_path / "reply_1.wav"))
+    assert "paris" in heard.stdout.lower()
+
+
+def test_talk_needs_an_output_dir_with_input(fixtures: Path) -> None:
+    done = assistant("talk", "--input", str(fixtures / "capital_of_france.wav"))
+    assert done.returncode == 1 and "--output-dir" in done.stderr

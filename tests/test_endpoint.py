@@ -21,13 +21,19 @@ def run(probabilities: list[float], **kwargs) -> list[tuple[int, object]]:
     return events
 
 
+def final(events: list[tuple[int, object]]) -> list[Utterance]:
+    return [e for _, e in events if isinstance(e, Utterance) and not e.tentative]
+
+
 def test_speech_then_silence_makes_one_utterance_with_pre_roll() -> None:
     probs = [0.0] * 20 + [0.9] * 30 + [0.1] * 20
     events = run(probs, end_silence_ms=400, pre_roll_ms=320, start_ms=160)
-    (i_start, started), (i_end, utterance) = events
+    (i_start, started), (i_guess, guess), (i_end, utterance) = events
     assert isinstance(started, SpeechStarted) and i_start == 24  # after 5 voiced frames
     assert abs(started.at_s - 20 * FRAME_S) < 1e-9
-    assert isinstance(utterance, Utterance)
+    assert isinstance(utterance, Utterance) and not utterance.tentative
+    assert guess.tentative and i_guess == 49 + 5  # offered 160 ms into the pause ...
+    assert np.array_equal(guess.audio, utterance.audio)  # ... with exactly the final audio
     assert abs(utterance.end_s - 50 * FRAME_S) < 1e-9  # end of speech, not end of silence
     assert i_end == 49 + round(400 / 32)
     kept = sorted(set(utterance.audio[::FRAME].astype(int)))
@@ -36,14 +42,18 @@ def test_speech_then_silence_makes_one_utterance_with_pre_roll() -> None:
 
 def test_short_pauses_inside_speech_do_not_end_the_turn() -> None:
     probs = [0.9] * 20 + [0.1] * 8 + [0.9] * 20 + [0.0] * 15
-    utterances = [e for _, e in run(probs) if isinstance(e, Utterance)]
+    events = run(probs)
+    utterances = final(events)
     assert len(utterances) == 1
     assert abs(utterances[0].end_s - 48 * FRAME_S) < 1e-9
+    guesses = [e for _, e in events if isinstance(e, Utterance) and e.tentative]
+    assert len(guesses) == 2  # the short pause was offered too, then speech went on
+    assert len(guesses[0].audio) < len(utterances[0].audio)
 
 
 def test_hysteresis_keeps_a_turn_going_through_weak_frames() -> None:
     probs = [0.9] * 10 + [0.4] * 30 + [0.0] * 15
-    utterances = [e for _, e in run(probs, threshold=0.5) if isinstance(e, Utterance)]
+    utterances = final(run(probs, threshold=0.5))
     assert len(utterances) == 1 and abs(utterances[0].end_s - 40 * FRAME_S) < 1e-9
 
 
@@ -55,7 +65,7 @@ def test_clicks_and_blips_make_no_turn() -> None:
 
 def test_endless_speech_is_cut_at_the_limit() -> None:
     events = run([0.9] * 200, max_utterance_s=2.0)
-    assert sum(isinstance(e, Utterance) for _, e in events) >= 2
+    assert len(final(events)) >= 2
 
 
 def test_dead_microphone_is_reported_once_and_rearms() -> None:

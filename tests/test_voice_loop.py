@@ -11,6 +11,7 @@ import pytest
 from assistant_app.conversation import Conversation
 from assistant_app.stages import VoiceEvent
 from assistant_app.voice_loop import VoiceEngines, VoiceLoop
+from audio.echo import PassthroughEchoCanceller
 from audio.endpoint import TurnDetector
 from tests.fakes import (
     EnergyVoiceActivityDetector,
@@ -24,15 +25,6 @@ SPEECH = (0.5 * np.sin(np.arange(BLOCK) / 3.0)).astype(np.float32)
 QUIET = np.random.default_rng(0).normal(0, 1e-3, BLOCK).astype(np.float32)
 
 
-class Headset:
-    """No echo reaches the microphone, so it can listen while the assistant speaks."""
-
-    name = "headset"
-
-    def process(self, mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
-        return mic
-
-
 class Harness:
     """A loop on fakes, a clock for microphone blocks, and a record of its events."""
 
@@ -41,10 +33,15 @@ class Harness:
         self.changed = threading.Condition()
         self.chat = FakeChatModel(replies)
         self.stt = FakeSpeechToText(heard)
-        engines = VoiceEngines(self.stt, self.chat,
-                               FakeTextToSpeech(), EnergyVoiceActivityDetector(), echo)
-        self.loop = VoiceLoop(engines, Conversation("Be brief."), self.record,
-                              detector=TurnDetector(end_silence_ms=320, start_ms=96))
+        engines = VoiceEngines(
+            self.stt, self.chat, FakeTextToSpeech(), EnergyVoiceActivityDetector(), echo
+        )
+        self.loop = VoiceLoop(
+            engines,
+            Conversation("Be brief."),
+            self.record,
+            detector=TurnDetector(end_silence_ms=320, start_ms=96),
+        )
         self.t = 0.0
         self.loop.start()
 
@@ -100,9 +97,14 @@ def test_a_spoken_turn_is_answered_sentence_by_sentence(make) -> None:
     h.say(30)
     h.play_until("reply_done")
     order = [e.kind for e in h.events]
-    assert order.index("end_of_speech") < order.index("transcript") < order.index(
-        "first_token") < order.index("first_sentence") < order.index("first_audio") < order.index(
-        "reply_done")
+    assert (
+        order.index("end_of_speech")
+        < order.index("transcript")
+        < order.index("first_token")
+        < order.index("first_sentence")
+        < order.index("first_audio")
+        < order.index("reply_done")
+    )
     assert h.kinds("first_sentence")[0].text == "Paris is the capital."
     messages = h.loop.conversation.messages()
     assert [(m.role, m.content) for m in messages[1:]] == [
@@ -114,7 +116,11 @@ def test_a_spoken_turn_is_answered_sentence_by_sentence(make) -> None:
 
 def test_barge_in_stops_speech_and_history_keeps_only_what_was_heard(make) -> None:
     reply = "one two three four five six seven eight. Nine ten eleven twelve."
-    h = make([reply, "Sure."], ["Count for me.", "Stop, that is enough."], echo=Headset())
+    h = make(
+        [reply, "Sure."],
+        ["Count for me.", "Stop, that is enough."],
+        echo=PassthroughEchoCanceller(),
+    )  # a headset
     h.say(30)
     h.play_until("first_audio")  # the read that started the chunk took 480 samples
     h.play(3520)  # 4,000 of the first sentence's 8,000 samples: four of its eight words
