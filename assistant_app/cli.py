@@ -46,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="a spoken question WAV; repeat for several turns (headless mode)",
     )
     talk.add_argument("--output-dir", type=Path, help="where replies go (with --input)")
+    talk.add_argument(
+        "--turns",
+        type=int,
+        default=0,
+        help="live mode: stop after this many answered turns (default: Ctrl+C)",
+    )
     cli_models.add_parser(sub)
     cfg = sub.add_parser("config", help="show the configuration or where it lives")
     cfg.add_argument("config_command", choices=("show", "path"))
@@ -162,7 +168,7 @@ def _talk(args: argparse.Namespace, config: Config) -> int:
         if args.output_dir is None:
             raise UserVisibleError("With --input, also give --output-dir DIR for the replies.")
         return talk.run_files(config, args.input, args.output_dir)
-    return talk.run_live(config)
+    return talk.run_live(config, args.turns)
 
 
 def _app(config: Config) -> int:

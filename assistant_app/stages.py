@@ -31,7 +31,8 @@ HALLUCINATIONS = {"thank you.", "thank you", "thanks for watching!", "you", "bye
 class VoiceEvent:
     """Something the user interface or the timeline wants to know, stamped with a clock."""
 
-    kind: str  # speech_started, barge_in, end_of_speech, transcript, first_token, ...
+    kind: str  # speech_started, barge_in, end_of_speech, transcript, first_token, first_sentence,
+    # first_audio, reply_done, dropped, error (a turn failed), mic_silent (the device is mute)
     turn: int
     t: float
     text: str = ""

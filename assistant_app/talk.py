@@ -81,9 +81,9 @@ class Timeline:
     def __call__(self, event: VoiceEvent) -> None:
         with self._lock:
             self.turns[event.turn].setdefault(event.kind, event)
-            if event.kind == "error":
+            if event.kind in ("error", "mic_silent"):
                 self.errors.append(event.text)
-                print(f"assistant: {event.text}", file=sys.stderr)
+                print(f"assistant: {event.text}", file=sys.stderr, flush=True)
 
     def seconds(self, turn: int) -> dict[str, float]:
         marks = self.turns[turn]
@@ -140,18 +140,21 @@ def run_files(config: Config, inputs: list[Path], output_dir: Path) -> int:
     return 0 if len(answered) == len(inputs) and not timeline.errors else 1
 
 
-def run_live(config: Config) -> int:
-    """Talk through the microphone and speaker until Ctrl+C."""
+def run_live(config: Config, turns: int = 0) -> int:
+    """Talk through the microphone and speaker until Ctrl+C, or until `turns` were answered."""
     from audio.devices import SoundDeviceInput, SoundDeviceOutput
+
+    answered = threading.Semaphore(0)
 
     def show(event: VoiceEvent) -> None:
         timeline(event)
         if event.kind == "transcript":
-            print(f"you: {event.text}")
-        elif event.kind == "reply_done":
-            print(f"assistant: {event.text}")
+            print(f"you: {event.text}", flush=True)
+        elif event.kind == "reply_done" and "transcript" in timeline.turns[event.turn]:
+            print(f"assistant: {event.text}", flush=True)
+            answered.release()
         elif event.kind == "barge_in":
-            print("(interrupted)")
+            print("(interrupted)", flush=True)
 
     timeline = Timeline()
     print("Loading models...", file=sys.stderr)
@@ -160,12 +163,13 @@ def run_live(config: Config) -> int:
     speaker = SoundDeviceOutput(config.audio.output_device, loop.playback)
     mic = SoundDeviceInput(config.audio.input_device, loop.hear)
     loop.start()
-    speaker.start()
     try:
+        speaker.start()
         mic.start()
-        print("Listening. Speak; Ctrl+C quits.", file=sys.stderr)
-        while True:
-            time.sleep(0.5)
+        print("Listening. Speak; Ctrl+C quits.", file=sys.stderr, flush=True)
+        for _ in iter(int, 1) if not turns else range(turns):
+            while not answered.acquire(timeout=0.5):
+                pass
     except KeyboardInterrupt:
         pass
     finally:

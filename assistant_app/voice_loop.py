@@ -145,7 +145,8 @@ class VoiceLoop:
 
     def _frame(self, block: np.ndarray, t: float, stt_q: queue.Queue) -> None:
         if self._dead_mic.push(block):
-            self._emit(VoiceEvent("error", self.turns.current, t, DEAD_MIC_MESSAGE))
+            # Not an "error": it concerns the device, not the turn in progress.
+            self._emit(VoiceEvent("mic_silent", self.turns.current, t, DEAD_MIC_MESSAGE))
         reference = self.playback.reference(len(block))
         if self.muted:
             return

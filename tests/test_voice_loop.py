@@ -180,5 +180,5 @@ def test_dead_microphone_gets_the_permission_message(make) -> None:
     for _ in range(70):
         h.t += BLOCK / 16000
         h.loop.hear(np.zeros(BLOCK, np.float32), h.t)
-    error = h.wait_for("error")
+    error = h.wait_for("mic_silent")
     assert "microphone" in error.text.lower() and "permission" in error.text.lower()
