@@ -105,7 +105,12 @@ class VoiceConfig:
     llm_model: str = _doc(
         "Chat model for voice turns; empty uses [llm] model.", default="qwen2.5-coder-0.5b-instruct"
     )
-    stt_model: str = _doc("Whisper model for voice turns; empty uses [stt] model.", default="")
+    stt_model: str = _doc(
+        "Whisper model for voice turns; empty uses [stt] model. tiny.en answers ~0.4 s sooner "
+        "than base (docs/BENCHMARKS.md); use whisper-base for other languages.",
+        default="whisper-tiny.en",
+    )
+    stt_beam_size: int = _doc("Whisper beam width for voice turns (1: greedy, fastest).", default=1)
     max_reply_tokens: int = _doc("Spoken replies are short: longest reply in tokens.", default=200)
     system_prompt: str = _doc(
         "Instructions for spoken conversation.",

@@ -82,7 +82,15 @@ def _mic_signal(sd, config: Config) -> Check:  # noqa: ANN001
 
 def _models(config: Config) -> list[Check]:
     store = open_store(config)
-    wanted = {config.stt.model, config.llm.model, config.embed.model, "silero-vad", "hibari-heart"}
+    wanted = {
+        config.stt.model,
+        config.llm.model,
+        config.embed.model,
+        config.voice.llm_model,
+        config.voice.stt_model,
+        "silero-vad",
+        "hibari-heart",
+    }
     checks: list[Check] = []
     for entry in catalog.CATALOG:
         if entry.name not in wanted:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import threading
 from collections import defaultdict
@@ -29,15 +30,13 @@ def load_engines(config: Config, *, echo: bool) -> VoiceEngines:
 
     store = open_store(config)
     voice = config.voice
-    stt_config = config.stt.__class__(
-        **{**config.stt.__dict__, "model": voice.stt_model or config.stt.model}
+    stt_config = dataclasses.replace(
+        config.stt, model=voice.stt_model or config.stt.model, beam_size=voice.stt_beam_size
     )
-    llm_config = config.llm.__class__(
-        **{
-            **config.llm.__dict__,
-            "model": voice.llm_model or config.llm.model,
-            "max_reply_tokens": voice.max_reply_tokens,
-        }
+    llm_config = dataclasses.replace(
+        config.llm,
+        model=voice.llm_model or config.llm.model,
+        max_reply_tokens=voice.max_reply_tokens,
     )
     chat = create_chat_model(llm_config, store)
     chat.warm_up(voice.system_prompt)
@@ -71,10 +70,9 @@ def make_loop(config: Config, engines: VoiceEngines, emit) -> VoiceLoop:  # noqa
 class Timeline:
     """Collects the loop's events per turn and prints each step relative to the end of speech."""
 
-    def __init__(self, out=sys.stdout) -> None:  # noqa: ANN001
+    def __init__(self) -> None:
         self.turns: dict[int, dict[str, VoiceEvent]] = defaultdict(dict)
         self.errors: list[str] = []
-        self._out = out
         self._lock = threading.Lock()
 
     def __call__(self, event: VoiceEvent) -> None:

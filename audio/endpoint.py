@@ -25,7 +25,7 @@ class TurnDetector:
         start_ms: int = 160,
         min_speech_ms: int = 250,
         pre_roll_ms: int = 320,
-        speculate_ms: int = 160,
+        speculate_ms: int = 96,
         max_utterance_s: float = 30.0,
         frame_samples: int = 512,
         sample_rate_hz: int = 16000,
@@ -36,9 +36,9 @@ class TurnDetector:
         self._off = max(0.05, threshold - 0.15)
         self._start_frames = max(1, round(start_ms / frame_ms))
         self._end_frames = max(1, round(end_silence_ms / frame_ms))
-        # Early in a pause the utterance is offered as tentative: if the pause becomes the end
+        # Early in a pause (3 frames) the utterance is offered as tentative: if the pause becomes the end
         # of the turn, its transcript is ready (or nearly) when the turn ends.
-        self._speculate_frames = min(self._end_frames - 1, max(4, round(speculate_ms / frame_ms)))
+        self._speculate_frames = min(self._end_frames - 1, max(2, round(speculate_ms / frame_ms)))
         self._min_frames = max(1, round(min_speech_ms / frame_ms))
         self._max_frames = round(max_utterance_s * 1000 / frame_ms)
         # The pre-roll reaches back `pre_roll_ms` before the first voiced frame.

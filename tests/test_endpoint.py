@@ -32,7 +32,7 @@ def test_speech_then_silence_makes_one_utterance_with_pre_roll() -> None:
     assert isinstance(started, SpeechStarted) and i_start == 24  # after 5 voiced frames
     assert abs(started.at_s - 20 * FRAME_S) < 1e-9
     assert isinstance(utterance, Utterance) and not utterance.tentative
-    assert guess.tentative and i_guess == 49 + 5  # offered 160 ms into the pause ...
+    assert guess.tentative and i_guess == 49 + 3  # offered 96 ms into the pause ...
     assert np.array_equal(guess.audio, utterance.audio)  # ... with exactly the final audio
     assert abs(utterance.end_s - 50 * FRAME_S) < 1e-9  # end of speech, not end of silence
     assert i_end == 49 + round(400 / 32)
