@@ -36,8 +36,8 @@ class TurnDetector:
         self._off = max(0.05, threshold - 0.15)
         self._start_frames = max(1, round(start_ms / frame_ms))
         self._end_frames = max(1, round(end_silence_ms / frame_ms))
-        # Early in a pause (3 frames) the utterance is offered as tentative: if the pause becomes the end
-        # of the turn, its transcript is ready (or nearly) when the turn ends.
+        # Early in a pause (~100 ms) the utterance is offered as tentative: if the pause ends
+        # the turn, its transcript is ready (or nearly) by the time the turn ends.
         self._speculate_frames = min(self._end_frames - 1, max(2, round(speculate_ms / frame_ms)))
         self._min_frames = max(1, round(min_speech_ms / frame_ms))
         self._max_frames = round(max_utterance_s * 1000 / frame_ms)
