@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     say = sub.add_parser("say", help="speak text into a WAV file")
     say.add_argument("text", help="the text; - reads it from stdin")
     say.add_argument("-o", "--output", type=Path, required=True, help="WAV file to write")
-    say.add_argument("--engine", choices=("hibari", "espeak-ng"))
+    say.add_argument("--engine", choices=("hibari", "piper", "espeak-ng"))
     talk = sub.add_parser("talk", help="talk by voice (microphone), or headless over WAV files")
     talk.add_argument(
         "--input",

