@@ -28,6 +28,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("app", help="open the desktop window (the default)")
     chat = sub.add_parser("chat", help="type to the assistant; reads stdin when piped")
     chat.add_argument("--model", help="chat model from the catalog (default: [llm] model)")
+    chat.add_argument(
+        "--tools",
+        action="store_true",
+        help="let the model call tools (calculator); experimental, see README",
+    )
+    chat.add_argument(
+        "--allow",
+        action="append",
+        default=[],
+        metavar="TOOL",
+        help="with --tools: let this tool run without asking (repeatable)",
+    )
     tr = sub.add_parser("transcribe", help="print the words spoken in an audio file")
     tr.add_argument("file", type=Path)
     tr.add_argument("--engine", choices=("faster-whisper", "openai-whisper"))
@@ -103,7 +115,8 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
 
 
 def _chat(args: argparse.Namespace, config: Config) -> int:
-    from assistant_app.chat import ChatSession, run_repl
+    from assistant_app.builtin_tools import default_toolbox
+    from assistant_app.chat import ChatSession, ask_on_terminal, refuse, run_repl, show_tool_use
     from assistant_app.progress import ProgressBar
     from models.llm import create_chat_model
     from models.store import open_store
@@ -115,7 +128,14 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
     if sys.stdin.isatty():
         print(f"Loading {config.llm.model}...", file=sys.stderr)
     model = create_chat_model(config.llm, store)
-    run_repl(ChatSession(model, config.llm.system_prompt))
+    session = ChatSession(
+        model,
+        config.llm.system_prompt,
+        default_toolbox(tuple(args.allow)) if args.tools else None,
+        ask=ask_on_terminal if sys.stdin.isatty() else refuse,
+        on_tool=show_tool_use,
+    )
+    run_repl(session)
     return 0
 
 

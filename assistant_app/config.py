@@ -70,7 +70,9 @@ class LlmConfig:
     temperature: float = _doc("Sampling temperature; 0 is deterministic.", default=0.2)
     system_prompt: str = _doc(
         "Instructions the model sees first.",
-        default="You are a helpful, concise assistant running offline on the user's computer.",
+        default="You are a helpful, concise assistant running offline on the user's computer. "
+        "Call a tool only when the request needs it (always for arithmetic); otherwise answer "
+        "directly in plain text.",
     )
 
 

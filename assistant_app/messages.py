@@ -74,12 +74,11 @@ class ToolCall:
     call_id: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        import json
-
+        # Arguments stay a dict: chat templates (Qwen's) serialise them with `tojson` themselves.
         return {
             "id": self.call_id,
             "type": "function",
-            "function": {"name": self.name, "arguments": json.dumps(self.arguments)},
+            "function": {"name": self.name, "arguments": self.arguments},
         }
 
 

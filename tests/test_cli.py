@@ -151,3 +151,11 @@ def test_headless_talk_answers_a_spoken_question(fixtures: Path, tmp_path: Path)
 def test_talk_needs_an_output_dir_with_input(fixtures: Path) -> None:
     done = assistant("talk", "--input", str(fixtures / "capital_of_france.wav"))
     assert done.returncode == 1 and "--output-dir" in done.stderr
+
+
+@pytest.mark.models
+def test_chat_with_tools_uses_the_calculator() -> None:
+    done = assistant("chat", "--tools", stdin="What is 1234 times 5678?\n")
+    assert done.returncode == 0, done.stderr
+    assert "(calculator(expression=" in done.stderr
+    assert "7006652" in done.stdout.replace(",", "")

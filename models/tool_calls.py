@@ -1,0 +1,53 @@
+"""Finds tool calls in what a small model wrote: <tool_call> tags, ```json blocks, bare JSON."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from assistant_app.messages import ToolCall
+
+_TAGGED = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.DOTALL)
+_FENCED = re.compile(r"```(?:json)?\s*(.*?)\s*```", re.DOTALL)
+# The opening a tool call starts with; a reply that starts this way is held back, not spoken.
+PREFIXES = ("<tool_call>", "<tools>", "```json", "```\n{", "{")
+# Qwen 1.5B sometimes recites the tool list from its prompt instead of answering.
+RECITED = "<tools>"
+
+
+def may_be_tool_call(text: str) -> bool:
+    """Whether a reply beginning with `text` could still turn out to be a tool call."""
+    head = text.lstrip()
+    return any(p.startswith(head) or head.startswith(p) for p in PREFIXES) if head else True
+
+
+def parse_tool_calls(text: str) -> list[ToolCall]:
+    """The tool calls in `text`, whatever their name: the tool box tells the model when a
+    name is invented (both Qwen models do that now and then)."""
+    candidates = _TAGGED.findall(text) or _FENCED.findall(text) or [text.strip()]
+    calls = []
+    for n, raw in enumerate(candidates):
+        data = _load(raw)
+        if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+            continue
+        arguments = data.get("arguments", data.get("parameters", {}))
+        if isinstance(arguments, str):
+            arguments = _load(arguments)
+        if not isinstance(arguments, dict):
+            arguments = {}
+        calls.append(ToolCall(data["name"], arguments, call_id=f"call_{n}"))
+    return calls
+
+
+def _load(raw: str) -> Any:
+    raw = raw.strip()
+    if raw.startswith("{{") and raw.endswith("}}"):
+        raw = raw[1:-1]  # Qwen 1.5B copies the template's doubled braces
+    # Small models also drop the last brace now and then.
+    for attempt in (raw, raw + "}"):
+        try:
+            return json.loads(attempt)
+        except json.JSONDecodeError:
+            continue
+    return None

@@ -1,0 +1,174 @@
+"""Tools from typed functions, the calculator, tool-call parsing, and the multi-step turn."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from assistant_app.builtin_tools import calculator, default_toolbox
+from assistant_app.calculator import calculate
+from assistant_app.cancel import CancelToken
+from assistant_app.chat import ChatSession
+from assistant_app.errors import ToolError
+from assistant_app.messages import ReplyDelta, ToolCall
+from assistant_app.tools import ToolBox, tool
+from models.tool_calls import may_be_tool_call, parse_tool_calls
+
+
+@pytest.mark.parametrize(
+    ("expression", "value"),
+    [
+        ("1234*5678", 7006652),
+        ("2^40", 2**40),
+        ("7/2*2", 7),
+        ("10/4", 2.5),
+        ("factorial(20)", 2432902008176640000),
+        ("-(3-5)**2", -4),
+        ("sqrt(16)+1", 5.0),
+    ],
+)
+def test_calculator_is_exact_for_integers(expression: str, value: float) -> None:
+    result = calculate(expression)
+    assert result == value and type(result) is type(value)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "__import__('os').system('id')",
+        "open('/etc/passwd')",
+        "9**9**9",
+        "1/0",
+        "x + 1",
+        "",
+        "factorial(100000)",
+        "[1, 2]",
+    ],
+)
+def test_calculator_refuses_what_is_not_safe_arithmetic(expression: str) -> None:
+    with pytest.raises(ToolError):
+        calculate(expression)
+
+
+def test_a_tool_is_built_from_its_signature_and_docstring() -> None:
+    @tool(permission="ask")
+    def plot(formula: str, start: float, end: float = 10.0, log_axis: bool = False) -> str:
+        """Plot a formula.
+
+        formula: in x, e.g. sin(x)
+        start: first x
+        """
+        return formula
+
+    spec = plot.spec()["function"]
+    assert spec["name"] == "plot" and spec["description"] == "Plot a formula."
+    props = spec["parameters"]["properties"]
+    assert {k: v["type"] for k, v in props.items()} == {
+        "formula": "string",
+        "start": "number",
+        "end": "number",
+        "log_axis": "boolean",
+    }
+    assert props["formula"]["description"] == "in x, e.g. sin(x)"
+    assert spec["parameters"]["required"] == ["formula", "start"]
+    assert plot.permission == "ask"
+
+
+def test_tool_errors_become_results_for_the_model() -> None:
+    box = ToolBox([calculator])
+    assert box.run(ToolCall("calculator", {"expression": "6*7"})) == "6*7 = 42"
+    assert box.run(ToolCall("calculator", {"expression": "1/0"})) == "Error: Division by zero."
+    assert "no tool named 'say_hello'" in box.run(ToolCall("say_hello", {}))
+    assert "missing: expression" in box.run(ToolCall("calculator", {}))
+    assert "unknown: x" in box.run(ToolCall("calculator", {"expression": "1", "x": 2}))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '<tool_call>\n{"name": "calculator", "arguments": {"expression": "1+1"}}\n</tool_call>',
+        '```json\n{\n  "name": "calculator",\n  "arguments": {"expression": "1+1"}\n}\n```',
+        '{"name": "calculator", "arguments": {"expression": "1+1"}}',
+        '{{"name": "calculator", "arguments": {"expression": "1+1"}}}',
+        '{"name": "calculator", "arguments": "{\\"expression\\": \\"1+1\\"}"}',
+        '{"name": "calculator", "arguments": {"expression": "1+1"}',
+    ],
+)
+def test_tool_calls_are_found_in_the_shapes_small_models_write(text: str) -> None:
+    assert parse_tool_calls(text) == [ToolCall("calculator", {"expression": "1+1"}, "call_0")]
+
+
+def test_plain_answers_are_not_tool_calls() -> None:
+    assert parse_tool_calls("The capital of France is Paris.") == []
+    assert may_be_tool_call("```js") and not may_be_tool_call("The")
+    assert may_be_tool_call("  {") and not may_be_tool_call("Paris {")
+
+
+class ScriptedToolModel:
+    """Replies from a script: each step is a list of deltas; records the tools it was offered."""
+
+    name = "scripted"
+    context_tokens = 4096
+
+    def __init__(self, steps: list[list[ReplyDelta]]) -> None:
+        self.steps = steps
+        self.offered: list[int] = []
+        self.seen: list[list] = []
+
+    def stream_reply(self, messages, tools, cancel: CancelToken) -> Iterator[ReplyDelta]:  # noqa: ANN001
+        self.offered.append(len(tools))
+        self.seen.append(list(messages))
+        yield from self.steps.pop(0)
+
+
+def call(expression: str) -> ReplyDelta:
+    return ReplyDelta(tool_call=ToolCall("calculator", {"expression": expression}))
+
+
+def test_a_turn_calls_a_tool_then_answers_from_its_result() -> None:
+    model = ScriptedToolModel([[call("1234*5678")], [ReplyDelta(text="It is 7006652.")]])
+    used = []
+    session = ChatSession(model, "s", default_toolbox(), on_tool=lambda c, r: used.append(r))
+    assert "".join(session.stream("What is 1234 times 5678?")) == "It is 7006652."
+    assert used == ["1234*5678 = 7006652"]
+    roles = [m.role for m in session.history]
+    assert roles == ["user", "assistant", "tool", "assistant"]
+    assert model.seen[1][-1].content == "1234*5678 = 7006652"
+
+
+def test_a_repeated_call_takes_the_tools_away() -> None:
+    model = ScriptedToolModel([[call("2^10")], [call("2^10")], [ReplyDelta(text="1024.")]])
+    session = ChatSession(model, "s", default_toolbox())
+    assert "".join(session.stream("2 to the 10th?")) == "1024."
+    assert model.offered == [1, 1, 0]
+
+
+def test_an_ask_tool_the_user_denies_does_not_run() -> None:
+    ran = []
+
+    @tool(permission="ask")
+    def delete_file(path: str) -> str:
+        """Delete a file."""
+        ran.append(path)
+        return "deleted"
+
+    model = ScriptedToolModel(
+        [
+            [ReplyDelta(tool_call=ToolCall("delete_file", {"path": "/tmp/x"}))],
+            [ReplyDelta(text="I could not delete it.")],
+        ]
+    )
+    asked = []
+    session = ChatSession(
+        model, "s", ToolBox([delete_file]), ask=lambda t, c: asked.append(c.arguments) or False
+    )
+    assert "".join(session.stream("delete /tmp/x")) == "I could not delete it."
+    assert ran == [] and asked == [{"path": "/tmp/x"}]
+    assert "did not allow" in session.history[2].content
+
+
+def test_the_step_limit_ends_a_tool_loop_with_a_message() -> None:
+    model = ScriptedToolModel([[call(f"{n}+1")] for n in range(3)])
+    session = ChatSession(model, "s", default_toolbox(), max_steps=3)
+    assert "stopped after 3 tool steps" in "".join(session.stream("count"))
