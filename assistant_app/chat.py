@@ -7,7 +7,9 @@ from collections.abc import Callable, Iterator
 from typing import TextIO
 
 from assistant_app.cancel import CancelToken, TurnCounter
+from assistant_app.context import ContextWindow, split_turns
 from assistant_app.engines import ChatModel
+from assistant_app.memory import Memory
 from assistant_app.messages import ChatMessage, ToolCall
 from assistant_app.tools import Tool, ToolBox
 
@@ -20,7 +22,11 @@ def refuse(tool: Tool, call: ToolCall) -> bool:
     return False
 
 
-HELP = "Commands: /reset starts over, /quit leaves (so does Ctrl+D). Ctrl+C stops a reply."
+HELP = (
+    "Commands: /context shows what is in the model's window and what it remembers, /forget N "
+    "drops remembered fact N, /reset starts over, /quit leaves (so does Ctrl+D). Ctrl+C stops a "
+    'reply. Say "remember that ..." to keep a fact across sessions.'
+)
 
 
 class ChatSession:
@@ -38,6 +44,8 @@ class ChatSession:
         ask: Ask = refuse,
         on_tool: OnTool | None = None,
         max_steps: int = 4,
+        window: ContextWindow | None = None,
+        memory: Memory | None = None,
     ) -> None:
         self.model = model
         self.system = ChatMessage("system", system_prompt)
@@ -47,10 +55,14 @@ class ChatSession:
         self.ask = ask
         self.on_tool = on_tool
         self.max_steps = max_steps
+        self.window = window
+        self.memory = memory
 
     def stream(self, text: str, cancel: CancelToken | None = None) -> Iterator[str]:
         """Yields the reply to `text` piece by piece; the history gets what was yielded."""
         token = cancel or self.turns.token()
+        if self.memory is not None:
+            self.memory.capture(text)
         turn = [ChatMessage("user", text)]
         parts: list[str] = []
         seen: set[str] = set()
@@ -58,7 +70,7 @@ class ChatSession:
         try:
             for _ in range(self.max_steps):
                 calls = []
-                messages = [self.system, *self.history, *turn]
+                messages = self._prompt(text, turn)
                 for delta in self.model.stream_reply(messages, specs, token):
                     if delta.tool_call is not None:
                         calls.append(delta.tool_call)
@@ -87,6 +99,19 @@ class ChatSession:
             # What was shown stays in the history, even when stopped part way.
             turn.append(ChatMessage("assistant", "".join(parts).strip()))
             self.history += turn
+
+    def _prompt(self, text: str, turn: list[ChatMessage]) -> list[ChatMessage]:
+        facts = self.memory.recall(text) if self.memory is not None else []
+        if self.window is not None:
+            return self.window.fit(self.system, facts, self.history, turn)
+        system = self.system
+        if facts:
+            system = ChatMessage(
+                "system",
+                system.content + "\n\nFacts the user asked you to "
+                "remember:\n" + "\n".join(f"- {f}" for f in facts),
+            )
+        return [system, *self.history, *turn]
 
     def _run(self, call: ToolCall) -> str:
         found = self.toolbox.get(call.name)
@@ -130,6 +155,35 @@ def show_tool_use(call: ToolCall, result: str) -> None:
     sys.stderr.flush()
 
 
+def describe_context(session: ChatSession) -> str:
+    """The `/context` view: how full the window is and what it holds."""
+    window, memory = session.window, session.memory
+    facts = memory.facts() if memory is not None else []
+    lines = [f"remembered facts: {len(facts)}"] + [f"  #{i} {t}" for i, t in facts]
+    if window is None or window.last is None:
+        lines.append(f"turns in the conversation: {len(split_turns(session.history))}")
+        return "\n".join(lines)
+    r = window.last
+    full = 100 * r.used_tokens // max(1, r.budget_tokens)
+    lines[:0] = [
+        f"window: {r.used_tokens} of {r.budget_tokens} tokens ({full}% full)",
+        f"  system prompt {r.system_tokens}, facts {r.memory_tokens}, summary {r.summary_tokens}",
+        f"  turns in the window: {r.turns_in_window}; paged out: {r.turns_paged_out}",
+    ]
+    if window.summary:
+        lines.append(f"summary: {window.summary}")
+    return "\n".join(lines)
+
+
+def forget(session: ChatSession, which: str) -> str:
+    """`/forget N` removes remembered fact number N (as `/context` lists them)."""
+    if session.memory is None or not which.isdigit():
+        return "Use /forget N with a fact number from /context."
+    if session.memory.forget(int(which)):
+        return f"Forgot fact #{which}."
+    return f"There is no fact #{which}; /context lists them."
+
+
 def run_repl(session: ChatSession, stdin: TextIO | None = None, out: TextIO | None = None) -> None:
     """Reads lines until end of input; a terminal gets a prompt, a pipe just the answers."""
     stdin = stdin or sys.stdin
@@ -153,6 +207,12 @@ def run_repl(session: ChatSession, stdin: TextIO | None = None, out: TextIO | No
             continue
         if text in ("/quit", "/exit"):
             break
+        if text == "/context":
+            out.write(describe_context(session) + "\n")
+            continue
+        if text.startswith("/forget"):
+            out.write(forget(session, text.removeprefix("/forget").strip()) + "\n")
+            continue
         if text == "/reset":
             session.history.clear()
             out.write("(conversation cleared)\n")

@@ -117,6 +117,9 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
 def _chat(args: argparse.Namespace, config: Config) -> int:
     from assistant_app.builtin_tools import default_toolbox
     from assistant_app.chat import ChatSession, ask_on_terminal, refuse, run_repl, show_tool_use
+    from assistant_app.config import data_dir
+    from assistant_app.context import ContextWindow, model_summary
+    from assistant_app.memory import Memory
     from assistant_app.progress import ProgressBar
     from models.llm import create_chat_model
     from models.store import open_store
@@ -134,6 +137,12 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
         default_toolbox(tuple(args.allow)) if args.tools else None,
         ask=ask_on_terminal if sys.stdin.isatty() else refuse,
         on_tool=show_tool_use,
+        window=ContextWindow(
+            model.count_tokens,
+            config.llm.context_tokens - config.llm.max_reply_tokens - 64,
+            model_summary(model),
+        ),
+        memory=Memory(data_dir(config) / "memory.sqlite3"),
     )
     run_repl(session)
     return 0

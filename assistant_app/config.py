@@ -161,11 +161,15 @@ def config_path() -> Path:
 
 
 def data_dir(config: Config) -> Path:
-    """Where models and other data live: [models] dir, $ASSISTANT_DATA_DIR, or the user data dir."""
-    if config.models.dir:
-        return Path(config.models.dir).expanduser()
+    """Where the app keeps its data (memory, conversations): $ASSISTANT_DATA_DIR or the user
+    data dir. `config` is accepted so callers need not care which settings matter."""
     env = os.environ.get("ASSISTANT_DATA_DIR")
     return Path(env) if env else Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def models_dir(config: Config) -> Path:
+    """Where the model store lives: [models] dir, else the data dir."""
+    return Path(config.models.dir).expanduser() if config.models.dir else data_dir(config)
 
 
 def load_config(path: Path | None = None) -> Config:

@@ -7,7 +7,7 @@ import shutil
 import sys
 from collections.abc import Callable
 
-from assistant_app.config import Config, data_dir
+from assistant_app.config import Config, models_dir
 from models import catalog
 from models.store import open_store
 
@@ -111,7 +111,7 @@ def _models(config: Config) -> list[Check]:
 
 
 def _disk(config: Config) -> Check:
-    where = data_dir(config)
+    where = models_dir(config)
     probe = where if where.exists() else where.parent
     while not probe.exists():
         probe = probe.parent

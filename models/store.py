@@ -241,6 +241,6 @@ def _sha256(path: Path, model: str, file: ModelFile, progress: ProgressFn) -> st
 
 def open_store(config) -> ModelStore:  # noqa: ANN001 - Config, imported lazily to avoid a cycle
     """The store the config points at."""
-    from assistant_app.config import data_dir
+    from assistant_app.config import models_dir
 
-    return ModelStore(data_dir(config), hub_endpoint=config.models.hub_endpoint)
+    return ModelStore(models_dir(config), hub_endpoint=config.models.hub_endpoint)
