@@ -164,15 +164,24 @@ def test_chat_with_tools_uses_the_calculator() -> None:
 @pytest.mark.models
 def test_a_small_window_pages_out_and_still_recalls_turn_one(tmp_path: Path, real_store) -> None:
     config = tmp_path / "config.toml"
-    config.write_text(f'[models]\ndir = "{real_store.root}"\n[llm]\n'
-                      'model = "qwen2.5-coder-0.5b-instruct"\ncontext_tokens = 1024\n'
-                      "max_reply_tokens = 96\ntemperature = 0.0\n")
+    config.write_text(
+        f'[models]\ndir = "{real_store.root}"\n[llm]\n'
+        'model = "qwen2.5-coder-0.5b-instruct"\ncontext_tokens = 1024\n'
+        "max_reply_tokens = 96\ntemperature = 0.0\n"
+    )
     story = "Tell me one fact about the history of bridges. " + "Some context: " + "x " * 120
-    lines = ["Remember that my sister's name is Ann.", *[story] * 5,
-             "What is my sister's name? Answer with the name only.", "/context"]
-    done = assistant("chat", stdin="\n".join(lines) + "\n",
-                     env={"ASSISTANT_CONFIG": str(config), "ASSISTANT_DATA_DIR": str(tmp_path)},
-                     timeout=600)
+    lines = [
+        "Remember that my sister's name is Ann.",
+        *[story] * 5,
+        "What is my sister's name? Answer with the name only.",
+        "/context",
+    ]
+    done = assistant(
+        "chat",
+        stdin="\n".join(lines) + "\n",
+        env={"ASSISTANT_CONFIG": str(config), "ASSISTANT_DATA_DIR": str(tmp_path)},
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
     answers = done.stdout.split("window:")[0].strip().splitlines()
     assert "ann" in answers[-1].lower()
