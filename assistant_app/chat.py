@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TextIO
 
 from assistant_app.cancel import CancelToken, TurnCounter
@@ -11,10 +12,21 @@ from assistant_app.context import ContextWindow, split_turns
 from assistant_app.engines import ChatModel
 from assistant_app.memory import Memory
 from assistant_app.messages import ChatMessage, ToolCall
+from assistant_app.think import think_longer, wants_thinking
 from assistant_app.tools import Tool, ToolBox
 
 Ask = Callable[[Tool, ToolCall], bool]  # may this call run? (the user's answer)
 OnTool = Callable[[ToolCall, str], None]
+
+
+@dataclass(frozen=True)
+class ThinkSettings:
+    """'Think longer': on for every message, or when a message starts "think carefully about"."""
+
+    always: bool = False
+    samples: int = 5
+    budget_s: float = 120.0
+    progress: Callable[[int, int, str], None] | None = None
 
 
 def refuse(tool: Tool, call: ToolCall) -> bool:
@@ -46,6 +58,7 @@ class ChatSession:
         max_steps: int = 4,
         window: ContextWindow | None = None,
         memory: Memory | None = None,
+        think: ThinkSettings | None = None,
     ) -> None:
         self.model = model
         self.system = ChatMessage("system", system_prompt)
@@ -57,12 +70,17 @@ class ChatSession:
         self.max_steps = max_steps
         self.window = window
         self.memory = memory
+        self.think = think or ThinkSettings()
 
     def stream(self, text: str, cancel: CancelToken | None = None) -> Iterator[str]:
         """Yields the reply to `text` piece by piece; the history gets what was yielded."""
         token = cancel or self.turns.token()
         if self.memory is not None:
             self.memory.capture(text)
+        asked, question = wants_thinking(text)
+        if asked or self.think.always:
+            yield from self._think(text, question, token)
+            return
         turn = [ChatMessage("user", text)]
         parts: list[str] = []
         seen: set[str] = set()
@@ -99,6 +117,20 @@ class ChatSession:
             # What was shown stays in the history, even when stopped part way.
             turn.append(ChatMessage("assistant", "".join(parts).strip()))
             self.history += turn
+
+    def _think(self, text: str, question: str, token: CancelToken) -> Iterator[str]:
+        turn = [ChatMessage("user", question)]
+        verdict = think_longer(
+            self.model,
+            self._prompt(question, turn),
+            cancel=token,
+            samples=self.think.samples,
+            budget_s=self.think.budget_s,
+            progress=self.think.progress,
+        )
+        answer = verdict.reply()
+        self.history += [ChatMessage("user", text), ChatMessage("assistant", answer)]
+        yield answer
 
     def _prompt(self, text: str, turn: list[ChatMessage]) -> list[ChatMessage]:
         facts = self.memory.recall(text) if self.memory is not None else []
@@ -146,6 +178,12 @@ def ask_on_terminal(tool: Tool, call: ToolCall) -> bool:
     sys.stderr.write(f"The assistant wants to run {tool.name}:\n{shown}\nAllow? [y/N] ")
     sys.stderr.flush()
     return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
+def show_thinking(attempt: int, total: int, answer: str) -> None:
+    """Progress of 'think longer' on stderr: it takes a while, so say what is happening."""
+    sys.stderr.write(f"(thinking: attempt {attempt} of up to {total} says {answer or '?'})\n")
+    sys.stderr.flush()
 
 
 def show_tool_use(call: ToolCall, result: str) -> None:

@@ -29,6 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="type to the assistant; reads stdin when piped")
     chat.add_argument("--model", help="chat model from the catalog (default: [llm] model)")
     chat.add_argument(
+        "--think",
+        action="store_true",
+        help="think longer on every message: several attempts, majority answer",
+    )
+    chat.add_argument(
         "--tools",
         action="store_true",
         help="let the model call tools (calculator); experimental, see README",
@@ -116,7 +121,15 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
 
 def _chat(args: argparse.Namespace, config: Config) -> int:
     from assistant_app.builtin_tools import default_toolbox
-    from assistant_app.chat import ChatSession, ask_on_terminal, refuse, run_repl, show_tool_use
+    from assistant_app.chat import (
+        ChatSession,
+        ThinkSettings,
+        ask_on_terminal,
+        refuse,
+        run_repl,
+        show_thinking,
+        show_tool_use,
+    )
     from assistant_app.config import data_dir
     from assistant_app.context import ContextWindow, model_summary
     from assistant_app.memory import Memory
@@ -143,6 +156,9 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
             model_summary(model),
         ),
         memory=Memory(data_dir(config) / "memory.sqlite3"),
+        think=ThinkSettings(
+            args.think, config.llm.think_samples, config.llm.think_budget_s, show_thinking
+        ),
     )
     run_repl(session)
     return 0

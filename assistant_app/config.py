@@ -68,6 +68,14 @@ class LlmConfig:
     context_tokens: int = _doc("Context window in tokens.", default=4096)
     max_reply_tokens: int = _doc("Longest reply in tokens.", default=512)
     temperature: float = _doc("Sampling temperature; 0 is deterministic.", default=0.2)
+    think_samples: int = _doc(
+        "'Think longer' (chat --think, or 'think carefully about ...'): independent attempts "
+        "voted on.",
+        default=5,
+    )
+    think_budget_s: float = _doc(
+        "'Think longer' stops starting new attempts after this long.", default=120.0
+    )
     system_prompt: str = _doc(
         "Instructions the model sees first.",
         default="You are a helpful, concise assistant running offline on the user's computer. "

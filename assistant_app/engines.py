@@ -55,6 +55,8 @@ class ChatModel(Protocol):
         messages: Sequence[ChatMessage],
         tools: Sequence[dict[str, Any]],
         cancel: CancelToken,
+        *,
+        temperature: float | None = None,  # None: the model's configured temperature
     ) -> Iterator[ReplyDelta]: ...
 
 

@@ -75,12 +75,13 @@ class LlamaChatModel:
         cancel: CancelToken,
         *,
         max_tokens: int | None = None,
+        temperature: float | None = None,
     ) -> Iterator[ReplyDelta]:
         """Streams text deltas, then one finished delta. Stops within a token when cancelled."""
         stream = self._llm.create_chat_completion(
             messages=[m.as_dict() for m in messages],
             tools=list(tools) or None,
-            temperature=self._temperature,
+            temperature=self._temperature if temperature is None else temperature,
             max_tokens=max_tokens or self._max_tokens,
             stream=True,
         )

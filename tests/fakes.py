@@ -18,12 +18,19 @@ class FakeChatModel:
     def __init__(self, replies: list[str], on_delta=None) -> None:  # noqa: ANN001
         self.replies = list(replies)
         self.requests: list[list[ChatMessage]] = []
+        self.temperatures: list[float | None] = []
         self.on_delta = on_delta
 
     def stream_reply(
-        self, messages: Sequence[ChatMessage], tools: Sequence[dict[str, Any]], cancel: CancelToken
+        self,
+        messages: Sequence[ChatMessage],
+        tools: Sequence[dict[str, Any]],
+        cancel: CancelToken,
+        *,
+        temperature: float | None = None,
     ) -> Iterator[ReplyDelta]:
         self.requests.append(list(messages))
+        self.temperatures.append(temperature)
         for i, word in enumerate(self.replies.pop(0).split(" ")):
             if cancel.cancelled:
                 break

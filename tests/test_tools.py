@@ -8,7 +8,6 @@ import pytest
 
 from assistant_app.builtin_tools import calculator, default_toolbox
 from assistant_app.calculator import calculate
-from assistant_app.cancel import CancelToken
 from assistant_app.chat import ChatSession
 from assistant_app.errors import ToolError
 from assistant_app.messages import ReplyDelta, ToolCall
@@ -116,7 +115,7 @@ class ScriptedToolModel:
         self.offered: list[int] = []
         self.seen: list[list] = []
 
-    def stream_reply(self, messages, tools, cancel: CancelToken) -> Iterator[ReplyDelta]:  # noqa: ANN001
+    def stream_reply(self, messages, tools, cancel, *, temperature=None) -> Iterator[ReplyDelta]:  # noqa: ANN001
         self.offered.append(len(tools))
         self.seen.append(list(messages))
         yield from self.steps.pop(0)

@@ -1,0 +1,61 @@
+"""'Think longer': answers are extracted, voted on, and progress is reported."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant_app.chat import ChatSession, ThinkSettings
+from assistant_app.messages import ChatMessage
+from assistant_app.think import extract_answer, think_longer, wants_thinking
+from tests.fakes import FakeChatModel
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("3 apples plus 4 apples.\nAnswer: 7", "7"),
+        ("So the total is\nAnswer: 1,200 dollars.", "1200"),
+        ("Answer: 2.50", "2.5"),
+        ("Answer: 12.0", "12"),
+        ("The answer is yes.\nAnswer: Tuesday", "tuesday"),
+        ("I am not sure what you mean", ""),
+        ("Total 5 then 6\nAnswer = 6", "6"),
+    ],
+)
+def test_answers_are_normalised_so_equal_values_agree(text: str, answer: str) -> None:
+    assert extract_answer(text) == answer
+
+
+def test_the_majority_wins_and_stops_once_certain() -> None:
+    model = FakeChatModel(["Answer: 41", "Answer: 42", "Answer: 42", "Answer: 42", "Answer: 9"])
+    seen = []
+    verdict = think_longer(
+        model,
+        [ChatMessage("user", "q")],
+        samples=5,
+        progress=lambda n, total, a: seen.append((n, total, a)),
+    )
+    assert verdict.answer == "42" and verdict.votes == 3
+    assert len(verdict.attempts) == 4  # 3 of 5 agree after four: the fifth cannot change it
+    assert seen[-1] == (4, 5, "42")
+    assert model.temperatures[0] == 0.0 and all(t and t > 0 for t in model.temperatures[1:])
+    assert "Answer: <answer>" in model.requests[0][-1].content
+    assert verdict.reply().startswith("42\n(3 of 4 independent attempts agreed")
+
+
+def test_no_answer_at_all_is_said_plainly() -> None:
+    verdict = think_longer(FakeChatModel(["hmm"] * 3), [ChatMessage("user", "q")], samples=3)
+    assert verdict.answer == "" and "could not settle" in verdict.reply()
+
+
+def test_the_spoken_trigger_turns_it_on_for_one_message() -> None:
+    assert wants_thinking("Think carefully about what 17 times 24 is") == (
+        True,
+        "what 17 times 24 is",
+    )
+    assert wants_thinking("What is 17 times 24?") == (False, "What is 17 times 24?")
+    model = FakeChatModel(["Answer: 408", "Answer: 408", "Quick reply."])  # 2 of 3 settle it
+    session = ChatSession(model, "s", think=ThinkSettings(samples=3))
+    assert "".join(session.stream("Think carefully about 17 times 24")).startswith("408")
+    assert "".join(session.stream("Thanks!")) == "Quick reply."
+    assert [m.role for m in session.history] == ["user", "assistant", "user", "assistant"]
