@@ -59,6 +59,7 @@ class ChatSession:
         window: ContextWindow | None = None,
         memory: Memory | None = None,
         think: ThinkSettings | None = None,
+        on_record: Callable[[ChatMessage], None] | None = None,
     ) -> None:
         self.model = model
         self.system = ChatMessage("system", system_prompt)
@@ -71,6 +72,8 @@ class ChatSession:
         self.window = window
         self.memory = memory
         self.think = think or ThinkSettings()
+        self.on_record = on_record  # persistence: every message as it joins the history
+        self.conversation_id: int | None = None
 
     def stream(self, text: str, cancel: CancelToken | None = None) -> Iterator[str]:
         """Yields the reply to `text` piece by piece; the history gets what was yielded."""
@@ -116,7 +119,7 @@ class ChatSession:
         finally:
             # What was shown stays in the history, even when stopped part way.
             turn.append(ChatMessage("assistant", "".join(parts).strip()))
-            self.history += turn
+            self._record(turn)
 
     def _think(self, text: str, question: str, token: CancelToken) -> Iterator[str]:
         turn = [ChatMessage("user", question)]
@@ -129,8 +132,14 @@ class ChatSession:
             progress=self.think.progress,
         )
         answer = verdict.reply()
-        self.history += [ChatMessage("user", text), ChatMessage("assistant", answer)]
+        self._record([ChatMessage("user", text), ChatMessage("assistant", answer)])
         yield answer
+
+    def _record(self, messages: list[ChatMessage]) -> None:
+        self.history += messages
+        if self.on_record is not None:
+            for message in messages:
+                self.on_record(message)
 
     def _prompt(self, text: str, turn: list[ChatMessage]) -> list[ChatMessage]:
         facts = self.memory.recall(text) if self.memory is not None else []

@@ -12,7 +12,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from assistant_app import cli_models  # noqa: E402
+from assistant_app import cli_assistants, cli_conversations, cli_models  # noqa: E402
 from assistant_app.config import Config, config_path, load_config, render_config  # noqa: E402
 from assistant_app.errors import AssistantError, UserVisibleError  # noqa: E402
 
@@ -28,6 +28,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("app", help="open the desktop window (the default)")
     chat = sub.add_parser("chat", help="type to the assistant; reads stdin when piped")
     chat.add_argument("--model", help="chat model from the catalog (default: [llm] model)")
+    chat.add_argument("--assistant", help="a custom assistant (default: the current one)")
+    chat.add_argument(
+        "--resume",
+        nargs="?",
+        type=int,
+        const=0,
+        metavar="ID",
+        help="continue a saved conversation (default: the latest)",
+    )
     chat.add_argument(
         "--think",
         action="store_true",
@@ -70,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="live mode: stop after this many answered turns (default: Ctrl+C)",
     )
     cli_models.add_parser(sub)
+    cli_assistants.add_parser(sub)
+    cli_conversations.add_parser(sub)
     cfg = sub.add_parser("config", help="show the configuration or where it lives")
     cfg.add_argument("config_command", choices=("show", "path"))
     sub.add_parser("doctor", help="check audio, microphone, models and disk; print fixes")
@@ -101,6 +112,10 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
     command = args.command or "app"
     if command == "models":
         return cli_models.run(args, config)
+    if command == "assistants":
+        return cli_assistants.run(args, config)
+    if command == "conversations":
+        return cli_conversations.run(args, config)
     if command == "config":
         print(render_config(config) if args.config_command == "show" else config_path())
         return 0
@@ -120,9 +135,7 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
 
 
 def _chat(args: argparse.Namespace, config: Config) -> int:
-    from assistant_app.builtin_tools import default_toolbox
     from assistant_app.chat import (
-        ChatSession,
         ThinkSettings,
         ask_on_terminal,
         refuse,
@@ -130,13 +143,14 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
         show_thinking,
         show_tool_use,
     )
-    from assistant_app.config import data_dir
-    from assistant_app.context import ContextWindow, model_summary
-    from assistant_app.memory import Memory
+    from assistant_app.cli_assistants import profiles_for
     from assistant_app.progress import ProgressBar
+    from assistant_app.session import build_session
     from models.llm import create_chat_model
     from models.store import open_store
 
+    profiles = profiles_for(config)
+    profile = profiles.load(args.assistant or profiles.current())
     if args.model:
         config = config.replace("llm", model=args.model)
     store = open_store(config)
@@ -144,21 +158,24 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
     if sys.stdin.isatty():
         print(f"Loading {config.llm.model}...", file=sys.stderr)
     model = create_chat_model(config.llm, store)
-    session = ChatSession(
+    think = ThinkSettings(
+        args.think, config.llm.think_samples, config.llm.think_budget_s, show_thinking
+    )
+    resume = args.resume
+    if resume == 0:  # --resume alone: the latest conversation
+        from assistant_app.session import conversations
+
+        resume = conversations(config).latest()
+    session = build_session(
+        config,
         model,
-        config.llm.system_prompt,
-        default_toolbox(tuple(args.allow)) if args.tools else None,
+        profile,
+        tools=args.tools,
+        allow=tuple(args.allow),
         ask=ask_on_terminal if sys.stdin.isatty() else refuse,
         on_tool=show_tool_use,
-        window=ContextWindow(
-            model.count_tokens,
-            config.llm.context_tokens - config.llm.max_reply_tokens - 64,
-            model_summary(model),
-        ),
-        memory=Memory(data_dir(config) / "memory.sqlite3"),
-        think=ThinkSettings(
-            args.think, config.llm.think_samples, config.llm.think_budget_s, show_thinking
-        ),
+        think=think,
+        resume=resume,
     )
     run_repl(session)
     return 0
