@@ -154,7 +154,8 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
     if args.model:
         config = config.replace("llm", model=args.model)
     store = open_store(config)
-    store.path(config.llm.model, ProgressBar())
+    if config.llm.engine == "llama-cpp":  # a server's model is the server's business
+        store.path(config.llm.model, ProgressBar())
     if sys.stdin.isatty():
         print(f"Loading {config.llm.model}...", file=sys.stderr)
     model = create_chat_model(config.llm, store)

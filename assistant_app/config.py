@@ -18,7 +18,7 @@ APP_NAME = "assistant"
 # Engine names each role accepts; the factories in audio/ and models/ implement exactly these.
 ENGINES: dict[str, tuple[str, ...]] = {
     "stt": ("faster-whisper", "openai-whisper"),
-    "llm": ("llama-cpp",),
+    "llm": ("llama-cpp", "openai"),
     "tts": ("hibari", "piper", "espeak-ng"),
     "vad": ("silero",),
     "embed": ("sentence-transformers",),
@@ -60,7 +60,15 @@ class SttConfig:
 
 @dataclass(frozen=True)
 class LlmConfig:
-    engine: str = _doc("llama-cpp: a GGUF model in this process.", default="llama-cpp")
+    engine: str = _doc(
+        "llama-cpp: a GGUF model in this process; openai: any OpenAI-compatible server "
+        "(llama.cpp server, vLLM, Ollama) at server_url.",
+        default="llama-cpp",
+    )
+    server_url: str = _doc(
+        "With engine = openai: the server's API base, e.g. http://gpu-box:8000/v1.", default=""
+    )
+    api_key: str = _doc("With engine = openai: a key if the server wants one.", default="")
     model: str = _doc("Catalog name of the chat model.", default="qwen2.5-coder-1.5b-instruct")
     threads: int = _doc(
         "CPU threads for the chat model; 1 can beat 2 on a busy machine.", default=2

@@ -9,6 +9,7 @@ from typing import Any
 
 from assistant_app.cancel import CancelToken
 from assistant_app.config import LlmConfig
+from assistant_app.engines import ChatModel
 from assistant_app.errors import ConfigError, ModelUnavailable
 from assistant_app.messages import ChatMessage, ReplyDelta
 from models.store import ModelStore
@@ -109,10 +110,28 @@ class LlamaChatModel:
         yield ReplyDelta(finished=True, turn=cancel.turn)
 
 
-def create_chat_model(config: LlmConfig, store: ModelStore) -> LlamaChatModel:
+def create_chat_model(config: LlmConfig, store: ModelStore) -> ChatModel:
     """The chat model named in the config, on its verified weights."""
+    if config.engine == "openai":
+        from models.openai_compat import OpenAICompatibleChatModel
+
+        if not config.server_url:
+            raise ConfigError(
+                "[llm] engine = openai needs server_url, e.g. "
+                'server_url = "http://localhost:8000/v1".'
+            )
+        return OpenAICompatibleChatModel(
+            config.server_url,
+            config.model,
+            api_key=config.api_key,
+            context_tokens=config.context_tokens,
+            max_reply_tokens=config.max_reply_tokens,
+            temperature=config.temperature,
+        )
     if config.engine != "llama-cpp":
-        raise ConfigError(f"[llm] engine '{config.engine}' is not known. Valid engines: llama-cpp.")
+        raise ConfigError(
+            f"[llm] engine '{config.engine}' is not known. Valid engines: llama-cpp, openai."
+        )
     try:
         import llama_cpp  # noqa: F401
     except ImportError as exc:
