@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from assistant_app.calculator import calculate
-from assistant_app.tools import Tool, ToolBox, tool
+from assistant_app.tools import Tool, tool
 
 
 @tool
@@ -15,16 +17,29 @@ def calculator(expression: str) -> str:
     return f"{expression} = {calculate(expression)}"
 
 
-def default_tools() -> list[Tool]:
-    return [calculator]
+def python_tool(keep_dir: Path) -> Tool:
+    """Runs model-written Python in the sandbox; asks the user first by default."""
+
+    @tool(permission="ask")
+    def python(code: str) -> str:
+        """Run Python code (numpy and matplotlib available) and get its output. Figures and
+        files it creates are attached to the reply. Use print() to show results.
+
+        code: a complete Python program
+        """
+        from assistant_app.sandbox import run_python
+
+        result = run_python(code, keep_dir=keep_dir)
+        lines = [f"stdout:\n{result.stdout}" if result.stdout else "(no output)"]
+        if not result.ok:
+            lines.append(f"Error: {result.error or 'the code failed'}\n{result.stderr}".strip())
+        lines += [f"attached image: {p}" for p in result.images]
+        lines += [f"attached file: {p}" for p in result.files if p not in result.images]
+        return "\n".join(lines)
+
+    return python
 
 
-def default_toolbox(allow: tuple[str, ...] = ()) -> ToolBox:
-    """The built-in tools; names in `allow` run without asking."""
-    tools = [
-        Tool(t.name, t.description, t.parameters, t.function, "allow", t.untrusted_output)
-        if t.name in allow
-        else t
-        for t in default_tools()
-    ]
-    return ToolBox(tools)
+def default_tools(keep_dir: Path | None = None) -> list[Tool]:
+    """Every built-in tool; the Python tool needs a folder for what the code creates."""
+    return [calculator] + ([python_tool(keep_dir)] if keep_dir is not None else [])

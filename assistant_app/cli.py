@@ -145,7 +145,7 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
     )
     from assistant_app.cli_assistants import profiles_for
     from assistant_app.progress import ProgressBar
-    from assistant_app.session import build_session
+    from assistant_app.session import build_session, knowledge_index
     from models.llm import create_chat_model
     from models.store import open_store
 
@@ -159,6 +159,7 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
     if sys.stdin.isatty():
         print(f"Loading {config.llm.model}...", file=sys.stderr)
     model = create_chat_model(config.llm, store)
+    knowledge = knowledge_index(config, profile, _indexing_progress)
     think = ThinkSettings(
         args.think, config.llm.think_samples, config.llm.think_budget_s, show_thinking
     )
@@ -177,9 +178,17 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
         on_tool=show_tool_use,
         think=think,
         resume=resume,
+        knowledge=knowledge,
     )
     run_repl(session)
     return 0
+
+
+def _indexing_progress(done: int, total: int, path: str) -> None:
+    if sys.stderr.isatty():
+        print(f"\rindexing knowledge folders: {done} of {total} files", end="", file=sys.stderr)
+        if done == total:
+            print(file=sys.stderr)
 
 
 def _transcribe(args: argparse.Namespace, config: Config) -> int:

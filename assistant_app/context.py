@@ -67,10 +67,11 @@ class ContextWindow:
         facts: Sequence[str],
         history: list[ChatMessage],
         current: list[ChatMessage],
+        extra: str = "",
     ) -> list[ChatMessage]:
         """The messages to send. Pages whole old turns out of `history` (in place) as needed."""
         while True:
-            head = self._head(system, facts)
+            head = self._head(system, facts, extra)
             messages = [head, *history, *current]
             used = sum(self._tokens(m) for m in messages)
             turns = split_turns(history)
@@ -92,8 +93,8 @@ class ContextWindow:
             self.summary = self.summarize(self.summary, oldest)
             self.paged_out += 1
 
-    def _head(self, system: ChatMessage, facts: Sequence[str]) -> ChatMessage:
-        parts = [system.content]
+    def _head(self, system: ChatMessage, facts: Sequence[str], extra: str = "") -> ChatMessage:
+        parts = [system.content, extra] if extra else [system.content]
         if facts:
             parts.append(
                 "Facts the user asked you to remember:\n" + "\n".join(f"- {f}" for f in facts)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from pathlib import Path
+
 from assistant_app.builtin_tools import default_tools
 from assistant_app.chat import Ask, ChatSession, OnTool, ThinkSettings, refuse
 from assistant_app.config import Config, data_dir
@@ -12,15 +16,53 @@ from assistant_app.memory import Memory
 from assistant_app.profiles import Profile
 from assistant_app.tools import Tool, ToolBox
 
+Progress = Callable[[int, int, str], None]
 
-def toolbox_for(profile: Profile, allow: tuple[str, ...] = ()) -> ToolBox:
-    """The built-in tools with the profile's permissions; `allow` (CLI flags) wins."""
+
+def toolbox_for(
+    profile: Profile,
+    allow: tuple[str, ...] = (),
+    extra: tuple[Tool, ...] = (),
+    keep_dir: Path | None = None,
+) -> ToolBox:
+    """The built-in tools (and `extra` ones) with the profile's permissions; `allow` wins."""
 
     def rule(t: Tool) -> Tool:
         permission = "allow" if t.name in allow else profile.permission(t.name, t.permission)
         return Tool(t.name, t.description, t.parameters, t.function, permission, t.untrusted_output)
 
-    return ToolBox(rule(t) for t in default_tools())
+    return ToolBox(rule(t) for t in (*default_tools(keep_dir), *extra))
+
+
+def knowledge_index(config: Config, profile: Profile, progress: Progress | None = None):  # noqa: ANN201
+    """The profile's knowledge folders, indexed (incrementally) now; None without folders."""
+    if not profile.knowledge_folders:
+        return None
+    from assistant_app.knowledge import KnowledgeIndex
+    from models.embed import create_embedder
+    from models.store import open_store
+
+    safe = re.sub(r"[^a-z0-9_.-]", "_", profile.name.lower())
+    index = KnowledgeIndex(
+        data_dir(config) / f"knowledge-{safe}.sqlite3",
+        create_embedder(config.embed, open_store(config)),
+    )
+    for folder in profile.knowledge_folders:
+        index.add_folder(Path(folder))
+    index.refresh(progress)
+    return index
+
+
+def retriever(index, k: int = 3) -> Callable[[str], list[tuple[str, str]]]:  # noqa: ANN001
+    """Top passages for a message, each with its citation."""
+    from assistant_app.knowledge import citation
+
+    def retrieve(text: str) -> list[tuple[str, str]]:
+        if not index.refreshing:
+            index.refresh()  # cheap: stats files, re-reads only what changed
+        return [(citation(h), h.text[:700]) for h in index.search(text, k)]
+
+    return retrieve
 
 
 def build_session(
@@ -35,6 +77,7 @@ def build_session(
     think: ThinkSettings | None = None,
     resume: int | None = None,
     persist: bool = True,
+    knowledge=None,  # noqa: ANN001 - a KnowledgeIndex (imported lazily: it pulls torch)
 ) -> ChatSession:
     """A session whose system prompt carries the profile's instructions, saved as it goes: a
     new conversation, or the one with id `resume`."""
@@ -49,12 +92,15 @@ def build_session(
     session = ChatSession(
         model,
         system,
-        toolbox_for(profile, allow) if tools or profile.tools else None,
+        toolbox_for(profile, allow, _search_tools(knowledge), data_dir(config) / "attachments")
+        if tools or profile.tools
+        else None,
         ask=ask,
         on_tool=on_tool,
         window=window,
         memory=Memory(data_dir(config) / "memory.sqlite3"),
         think=think,
+        retrieve=retriever(knowledge) if knowledge is not None else None,
     )
     if persist:
         store = conversations(config)
@@ -63,6 +109,14 @@ def build_session(
         session.conversation_id = conversation
         session.on_record = lambda message: store.append(conversation, message)
     return session
+
+
+def _search_tools(index) -> tuple[Tool, ...]:  # noqa: ANN001
+    if index is None:
+        return ()
+    from assistant_app.knowledge import search_files_tool
+
+    return (search_files_tool(index),)
 
 
 def conversations(config: Config) -> ConversationStore:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from assistant_app.builtin_tools import calculator, default_toolbox
+from assistant_app.builtin_tools import calculator, default_tools
 from assistant_app.calculator import calculate
 from assistant_app.chat import ChatSession
 from assistant_app.errors import ToolError
@@ -116,7 +116,7 @@ class ScriptedToolModel:
         self.seen: list[list] = []
 
     def stream_reply(self, messages, tools, cancel, *, temperature=None) -> Iterator[ReplyDelta]:  # noqa: ANN001
-        self.offered.append(len(tools))
+        self.offered.append([t["function"]["name"] for t in tools])
         self.seen.append(list(messages))
         yield from self.steps.pop(0)
 
@@ -128,7 +128,7 @@ def call(expression: str) -> ReplyDelta:
 def test_a_turn_calls_a_tool_then_answers_from_its_result() -> None:
     model = ScriptedToolModel([[call("1234*5678")], [ReplyDelta(text="It is 7006652.")]])
     used = []
-    session = ChatSession(model, "s", default_toolbox(), on_tool=lambda c, r: used.append(r))
+    session = ChatSession(model, "s", ToolBox(default_tools()), on_tool=lambda c, r: used.append(r))
     assert "".join(session.stream("What is 1234 times 5678?")) == "It is 7006652."
     assert used == ["1234*5678 = 7006652"]
     roles = [m.role for m in session.history]
@@ -138,9 +138,9 @@ def test_a_turn_calls_a_tool_then_answers_from_its_result() -> None:
 
 def test_a_repeated_call_takes_the_tools_away() -> None:
     model = ScriptedToolModel([[call("2^10")], [call("2^10")], [ReplyDelta(text="1024.")]])
-    session = ChatSession(model, "s", default_toolbox())
+    session = ChatSession(model, "s", ToolBox(default_tools()))
     assert "".join(session.stream("2 to the 10th?")) == "1024."
-    assert model.offered == [1, 1, 0]
+    assert model.offered == [["calculator"], ["calculator"], []]
 
 
 def test_an_ask_tool_the_user_denies_does_not_run() -> None:
@@ -169,5 +169,22 @@ def test_an_ask_tool_the_user_denies_does_not_run() -> None:
 
 def test_the_step_limit_ends_a_tool_loop_with_a_message() -> None:
     model = ScriptedToolModel([[call(f"{n}+1")] for n in range(3)])
-    session = ChatSession(model, "s", default_toolbox(), max_steps=3)
+    session = ChatSession(model, "s", ToolBox(default_tools()), max_steps=3)
     assert "stopped after 3 tool steps" in "".join(session.stream("count"))
+
+
+def test_the_python_tool_runs_sandboxed_and_attaches_figures(tmp_path) -> None:  # noqa: ANN001
+    from assistant_app.builtin_tools import python_tool
+
+    box = ToolBox([python_tool(tmp_path)])
+    code = (
+        "import numpy as np, matplotlib.pyplot as plt\nx = np.linspace(0, 10, 50)\n"
+        "plt.plot(x, np.sin(x))\nprint(round(float(np.sin(1.0)), 3))"
+    )
+    result = box.run(ToolCall("python", {"code": code}))
+    assert "0.841" in result
+    image = result.split("attached image: ")[1].splitlines()[0]
+    assert image.startswith(str(tmp_path)) and open(image, "rb").read(4) == b"\x89PNG"
+    blocked = box.run(ToolCall("python", {"code": "print(open('/etc/shadow').read())"}))
+    assert "Error: blocked" in blocked
+    assert box.get("python").permission == "ask"
