@@ -33,78 +33,83 @@ def _portaudio():  # noqa: ANN202
     return sd
 
 
-class SoundDeviceInput:
-    """The microphone: 512-sample float32 blocks at 16 kHz, handed over from PortAudio's thread."""
+class _PortAudioStream:
+    """Opening, error reporting and closing shared by the microphone and the speaker."""
 
-    def __init__(self, device: str, on_block: OnBlock) -> None:
+    failure = ""  # what the user reads when the device cannot be opened
+
+    def __init__(self, device: str) -> None:
         self._device = _device(device)
-        self._on_block = on_block
         self._stream = None
 
     def start(self) -> None:
         sd = _portaudio()
+        try:
+            self._stream = self._open(sd)
+            self._stream.start()
+        except (sd.PortAudioError, ValueError) as exc:
+            raise UserVisibleError(self.failure.format(exc=exc)) from None
 
+    def stop(self) -> None:
+        if self._stream is not None:
+            self._stream.stop()
+            self._stream.close()
+            self._stream = None
+
+    def _open(self, sd):  # noqa: ANN001, ANN202
+        raise NotImplementedError
+
+
+class SoundDeviceInput(_PortAudioStream):
+    """The microphone: 512-sample float32 blocks at 16 kHz, handed over from PortAudio's thread."""
+
+    failure = (
+        "No microphone could be opened ({exc}). Plug one in, or set [audio] input_device "
+        "(`assistant doctor` lists the devices)."
+    )
+
+    def __init__(self, device: str, on_block: OnBlock) -> None:
+        super().__init__(device)
+        self._on_block = on_block
+
+    def _open(self, sd):  # noqa: ANN001, ANN202
         def callback(indata, frames, time_info, status) -> None:  # noqa: ANN001
             self._on_block(indata[:, 0].copy(), time.monotonic())
 
-        try:
-            self._stream = sd.InputStream(
-                samplerate=MIC_HZ,
-                blocksize=BLOCK,
-                channels=1,
-                dtype="float32",
-                device=self._device,
-                callback=callback,
-            )
-            self._stream.start()
-        except (sd.PortAudioError, ValueError) as exc:
-            raise UserVisibleError(
-                f"No microphone could be opened ({exc}). Plug one in, or set [audio] "
-                "input_device (`assistant doctor` lists the devices)."
-            ) from None
-
-    def stop(self) -> None:
-        if self._stream is not None:
-            self._stream.stop()
-            self._stream.close()
-            self._stream = None
+        return sd.InputStream(
+            samplerate=MIC_HZ,
+            blocksize=BLOCK,
+            channels=1,
+            dtype="float32",
+            device=self._device,
+            callback=callback,
+        )
 
 
-class SoundDeviceOutput:
+class SoundDeviceOutput(_PortAudioStream):
     """The speaker: PortAudio pulls blocks from the playback buffer in its own thread."""
 
+    failure = (
+        "No speaker could be opened ({exc}). Plug in headphones or speakers, or set "
+        "[audio] output_device (`assistant doctor` lists the devices)."
+    )
+
     def __init__(self, device: str, buffer: PlaybackBuffer) -> None:
-        self._device = _device(device)
+        super().__init__(device)
         self._buffer = buffer
-        self._stream = None
 
-    def start(self) -> None:
-        sd = _portaudio()
-
+    def _open(self, sd):  # noqa: ANN001, ANN202
         def callback(outdata, frames, time_info, status) -> None:  # noqa: ANN001
             outdata[:, 0] = self._buffer.read(frames)
 
-        try:
-            self._stream = sd.OutputStream(
-                samplerate=self._buffer.sample_rate_hz,
-                channels=1,
-                dtype="float32",
-                device=self._device,
-                callback=callback,
-                latency="low",
-            )
-            self._stream.start()
-        except (sd.PortAudioError, ValueError) as exc:
-            raise UserVisibleError(
-                f"No speaker could be opened ({exc}). Plug in headphones or speakers, or set "
-                "[audio] output_device (`assistant doctor` lists the devices)."
-            ) from None
-
-    def stop(self) -> None:
-        if self._stream is not None:
-            self._stream.stop()
-            self._stream.close()
-            self._stream = None
+        return sd.OutputStream(
+            samplerate=self._buffer.sample_rate_hz,
+            channels=1,
+            dtype="float32",
+            device=self._device,
+            callback=callback,
+            latency="low",
+        )
 
 
 class FileInput:

@@ -61,13 +61,7 @@ class LlamaChatModel:
 
     def warm_up(self, system_prompt: str) -> None:
         """Evaluates the system prompt so the first real turn starts from a warm cache."""
-        for _ in self.stream_reply(
-            [ChatMessage("system", system_prompt), ChatMessage("user", "Hi")],
-            [],
-            CancelToken.never(),
-            max_tokens=1,
-        ):
-            pass
+        warm_prefix(self, system_prompt)
 
     def stream_reply(
         self,
@@ -108,6 +102,13 @@ class LlamaChatModel:
         if holding and held.strip() and not calls and not held.lstrip().startswith(RECITED):
             yield ReplyDelta(text=held, turn=cancel.turn)
         yield ReplyDelta(finished=True, turn=cancel.turn)
+
+
+def warm_prefix(model, system_prompt: str) -> None:  # noqa: ANN001 - any model with max_tokens
+    """One token of a reply after `system_prompt`: the model's prefix cache then holds it."""
+    messages = [ChatMessage("system", system_prompt), ChatMessage("user", "Hi")]
+    for _ in model.stream_reply(messages, [], CancelToken.never(), max_tokens=1):
+        pass
 
 
 def create_chat_model(config: LlmConfig, store: ModelStore) -> ChatModel:

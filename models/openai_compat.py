@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from assistant_app.cancel import CancelToken
 from assistant_app.errors import ConfigError, ModelUnavailable
 from assistant_app.messages import ChatMessage, ReplyDelta, ToolCall
+from models.llm import warm_prefix
 from models.tool_calls import RECITED, may_be_tool_call, parse_tool_calls
 
 log = logging.getLogger(__name__)
@@ -62,13 +63,7 @@ class OpenAICompatibleChatModel:
 
     def warm_up(self, system_prompt: str) -> None:
         """Has the server evaluate the system prompt, so its prefix cache is warm."""
-        for _ in self.stream_reply(
-            [ChatMessage("system", system_prompt), ChatMessage("user", "Hi")],
-            [],
-            CancelToken.never(),
-            max_tokens=1,
-        ):
-            pass
+        warm_prefix(self, system_prompt)
 
     def stream_reply(
         self,
