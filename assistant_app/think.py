@@ -64,7 +64,9 @@ def extract_answer(text: str) -> str:
         value = float(numbers[-1].replace(",", "")) if found or len(numbers) == 1 else None
         if value is not None:
             return str(int(value)) if value == int(value) else f"{value:g}"
-    return raw.lower() if found else ""
+    # Without the "Answer:" line, a short last line ("Thursday.") is still an answer.
+    short_answer = len(raw.split()) <= 3 and raw[:1].isupper()
+    return raw.lower() if found or short_answer else ""
 
 
 def think_longer(

@@ -69,13 +69,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default="qwen2.5-coder-0.5b-instruct")
     parser.add_argument("--samples", type=int, default=5)
+    parser.add_argument("--temperature", type=float, default=0.7, help="of the extra attempts")
     args = parser.parse_args()
     config = load_config()
     llm = dataclasses.replace(config.llm, model=args.model, max_reply_tokens=320)
     model = create_chat_model(llm, open_store(config))
     system = ChatMessage("system", "You are a careful assistant who solves word problems.")
     print(machine_line())
-    print(f"model {args.model}, think longer = up to {args.samples} attempts, majority vote")
+    print(
+        f"model {args.model}, think longer = up to {args.samples} attempts (temperature "
+        f"{args.temperature} after the first), majority vote"
+    )
     rows, normal_ok, think_ok, normal_s, think_s = [], 0, 0, 0.0, 0.0
     for n, (question, want) in enumerate(PROBLEMS, 1):
         start = time.perf_counter()
@@ -87,7 +91,11 @@ def main() -> None:
         normal_s += time.perf_counter() - start
         start = time.perf_counter()
         verdict = think_longer(
-            model, [system, ChatMessage("user", question)], samples=args.samples, budget_s=600
+            model,
+            [system, ChatMessage("user", question)],
+            samples=args.samples,
+            budget_s=600,
+            temperature=args.temperature,
         )
         think_s += time.perf_counter() - start
         normal_ok += normal == want
