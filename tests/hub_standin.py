@@ -17,7 +17,7 @@ _RANGE = re.compile(r"bytes=(\d+)-(\d*)")
 class HubStandin:
     """Serves `files` of `repo_id` the way huggingface_hub 2.x expects the hub to.
 
-    huggingface_hub's hf_hub_download makes exactly two kinds of call: HEAD and GET on
+    huggingface_hub's single-file download makes exactly two kinds of call: HEAD and GET on
     /{repo_id}/resolve/{revision}/{filename} (GET with a Range header when it resumes a broken
     download); no /api/ call. Files of at least `lfs_min_bytes` are described as LFS files
     (ETag and X-Linked-Etag = sha256), smaller ones as git blobs (ETag = git blob sha1).
