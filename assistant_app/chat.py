@@ -1,16 +1,15 @@
-"""`assistant chat`: a text conversation with the chat model, streamed token by token."""
+"""The chat session: a conversation with the model, its tools, memory and context window."""
 
 from __future__ import annotations
 
 import re
 import secrets
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
 from assistant_app.cancel import CancelToken, TurnCounter
-from assistant_app.context import ContextWindow, split_turns
+from assistant_app.context import ContextWindow
 from assistant_app.engines import ChatModel
 from assistant_app.memory import Memory
 from assistant_app.messages import ChatMessage, ToolCall
@@ -57,13 +56,6 @@ def cited(passages: list[tuple[str, str]], answer: str) -> list[str]:
 def refuse(tool: Tool, call: ToolCall) -> bool:
     """Where nobody can be asked, a tool set to "ask" does not run."""
     return False
-
-
-HELP = (
-    "Commands: /context shows what is in the model's window and what it remembers, /forget N "
-    "drops remembered fact N, /reset starts over, /quit leaves (so does Ctrl+D). Ctrl+C stops a "
-    'reply. Say "remember that ..." to keep a fact across sessions.'
-)
 
 
 class ChatSession:
@@ -117,43 +109,81 @@ class ChatSession:
         turn = [ChatMessage("user", text)]
         parts: list[str] = []
         self._passages = self.retrieve(text) if self.retrieve is not None else []
-        seen: set[str] = set()
-        specs = self.toolbox.specs()
         try:
-            for _ in range(self.max_steps):
-                calls = []
-                messages = self._prompt(text, turn)
-                for delta in self.model.stream_reply(messages, specs, token):
-                    if delta.tool_call is not None:
-                        calls.append(delta.tool_call)
-                    elif delta.text:
-                        parts.append(delta.text)
-                        yield delta.text
-                if not calls and not parts and specs and not token.cancelled:
-                    specs = []  # nothing usable with tools offered: ask again without them
-                    continue
-                if not calls or token.cancelled:
-                    if sources := cited(self._passages, "".join(parts)):
-                        parts.append(f"\n(Source: {', '.join(sources)})")
-                        yield parts[-1]
-                    return
-                repeated = {repr(c.as_dict()["function"]) for c in calls} & seen
-                if repeated:
-                    # Small models repeat a call whose result they already have: take the
-                    # tools away so the next step must answer from the results.
-                    specs = []
-                    continue
-                seen |= {repr(c.as_dict()["function"]) for c in calls}
-                turn.append(ChatMessage("assistant", "", tool_calls=tuple(calls)))
-                # Tool results are kept even if the user stops the reply right after.
-                turn += [ChatMessage("tool", self._run(call), name=call.name) for call in calls]
-            note = f"(I stopped after {self.max_steps} tool steps without an answer.)"
-            parts.append(note)
-            yield note
+            for piece in self._steps(text, turn, token):
+                parts.append(piece)
+                yield piece
         finally:
             # What was shown stays in the history, even when stopped part way.
             turn.append(ChatMessage("assistant", "".join(parts).strip()))
             self._record(turn)
+
+    def _steps(self, text: str, turn: list[ChatMessage], token: CancelToken) -> Iterator[str]:
+        """Model steps until an answer, running tool calls in between; yields what is shown."""
+        seen: set[str] = set()
+        specs = self.toolbox.specs()
+        shown: list[str] = []
+        for _ in range(self.max_steps):
+            calls = []
+            for delta in self.model.stream_reply(self._prompt(text, turn), specs, token):
+                if delta.tool_call is not None:
+                    calls.append(delta.tool_call)
+                elif delta.text:
+                    shown.append(delta.text)
+                    yield delta.text
+            if token.cancelled:
+                return
+            if not calls and not shown and specs:
+                specs = []  # nothing usable with tools offered: ask again without them
+                continue
+            if not calls:
+                yield from self._run_written_code("".join(shown), turn)
+                yield from self._footnotes(turn, "".join(shown))
+                return
+            keys = {repr(c.as_dict()["function"]) for c in calls}
+            if keys & seen:
+                # Small models repeat a call whose result they already have: take the tools
+                # away so the next step must answer from the results.
+                specs = []
+                continue
+            seen |= keys
+            turn.append(ChatMessage("assistant", "", tool_calls=tuple(calls)))
+            # Tool results are kept even if the user stops the reply right after.
+            turn += [ChatMessage("tool", self._run(call), name=call.name) for call in calls]
+        yield f"(I stopped after {self.max_steps} tool steps without an answer.)"
+
+    def _run_written_code(self, reply: str, turn: list[ChatMessage]) -> Iterator[str]:
+        """Small models answer "plot this" with a ```python block rather than a tool call;
+        with the python tool offered, that block runs as the call (permissions still apply)."""
+        offered = {t["function"]["name"] for t in self.toolbox.specs()}
+        blocks = re.findall(r"```python\n(.*?)```", reply, re.DOTALL)
+        if "python" not in offered or not blocks:
+            return
+        call = ToolCall("python", {"code": blocks[0]}, "call_code")
+        result = self._run(call)
+        turn += [
+            ChatMessage("assistant", "", tool_calls=(call,)),
+            ChatMessage("tool", result, name=call.name),
+        ]
+        said = "\n".join(ln for ln in result.splitlines() if not ln.startswith("attached "))
+        yield f"\n(ran it: {said[:600]})"
+
+    def _footnotes(self, turn: list[ChatMessage], answer: str) -> list[str]:
+        """What the user needs besides the words: the files the answer came from, and the
+        images and files tools made (their paths)."""
+        notes = []
+        if sources := cited(self._passages, answer):
+            notes.append(f"\n(Source: {', '.join(sources)})")
+        made = [
+            line.split(": ", 1)[1]
+            for m in turn
+            if m.role == "tool"
+            for line in m.content.splitlines()
+            if line.startswith("attached ")
+        ]
+        if made:
+            notes.append(f"\n(attached: {', '.join(made)})")
+        return notes
 
     def _think(self, text: str, question: str, token: CancelToken) -> Iterator[str]:
         turn = [ChatMessage("user", question)]
@@ -216,92 +246,3 @@ class ChatSession:
             out.write(" [stopped]")
         out.write("\n")
         return self.history[-1].content
-
-
-def ask_on_terminal(tool: Tool, call: ToolCall) -> bool:
-    """Shows exactly what would run and asks; anything but yes is no."""
-    shown = "\n".join(f"  {k}: {v}" for k, v in call.arguments.items())
-    sys.stderr.write(f"The assistant wants to run {tool.name}:\n{shown}\nAllow? [y/N] ")
-    sys.stderr.flush()
-    return sys.stdin.readline().strip().lower() in ("y", "yes")
-
-
-def show_thinking(attempt: int, total: int, answer: str) -> None:
-    """Progress of 'think longer' on stderr: it takes a while, so say what is happening."""
-    sys.stderr.write(f"(thinking: attempt {attempt} of up to {total} says {answer or '?'})\n")
-    sys.stderr.flush()
-
-
-def show_tool_use(call: ToolCall, result: str) -> None:
-    """One line per tool call on stderr, so piped stdout stays the answer alone."""
-    args = ", ".join(f"{k}={v!r}" for k, v in call.arguments.items())
-    sys.stderr.write(f"({call.name}({args}) -> {result[:200]})\n")
-    sys.stderr.flush()
-
-
-def describe_context(session: ChatSession) -> str:
-    """The `/context` view: how full the window is and what it holds."""
-    window, memory = session.window, session.memory
-    facts = memory.facts() if memory is not None else []
-    lines = [f"remembered facts: {len(facts)}"] + [f"  #{i} {t}" for i, t in facts]
-    if window is None or window.last is None:
-        lines.append(f"turns in the conversation: {len(split_turns(session.history))}")
-        return "\n".join(lines)
-    r = window.last
-    full = 100 * r.used_tokens // max(1, r.budget_tokens)
-    lines[:0] = [
-        f"window: {r.used_tokens} of {r.budget_tokens} tokens ({full}% full)",
-        f"  system prompt {r.system_tokens}, facts {r.memory_tokens}, summary {r.summary_tokens}",
-        f"  turns in the window: {r.turns_in_window}; paged out: {r.turns_paged_out}",
-    ]
-    if window.summary:
-        lines.append(f"summary: {window.summary}")
-    return "\n".join(lines)
-
-
-def forget(session: ChatSession, which: str) -> str:
-    """`/forget N` removes remembered fact number N (as `/context` lists them)."""
-    if session.memory is None or not which.isdigit():
-        return "Use /forget N with a fact number from /context."
-    if session.memory.forget(int(which)):
-        return f"Forgot fact #{which}."
-    return f"There is no fact #{which}; /context lists them."
-
-
-def run_repl(session: ChatSession, stdin: TextIO | None = None, out: TextIO | None = None) -> None:
-    """Reads lines until end of input; a terminal gets a prompt, a pipe just the answers."""
-    stdin = stdin or sys.stdin
-    out = out or sys.stdout
-    interactive = stdin.isatty()
-    if interactive:
-        out.write(f"Chatting with {session.model.name}. {HELP}\n")
-    while True:
-        if interactive:
-            out.write("you> ")
-            out.flush()
-        try:
-            line = stdin.readline()
-        except KeyboardInterrupt:
-            out.write("\n")
-            continue
-        if not line:
-            break
-        text = line.strip()
-        if not text:
-            continue
-        if text in ("/quit", "/exit"):
-            break
-        if text == "/context":
-            out.write(describe_context(session) + "\n")
-            continue
-        if text.startswith("/forget"):
-            out.write(forget(session, text.removeprefix("/forget").strip()) + "\n")
-            continue
-        if text == "/reset":
-            session.history.clear()
-            out.write("(conversation cleared)\n")
-            continue
-        if text.startswith("/"):
-            out.write(f"Unknown command {text}. {HELP}\n")
-            continue
-        session.reply(text, out)

@@ -135,16 +135,10 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
 
 
 def _chat(args: argparse.Namespace, config: Config) -> int:
-    from assistant_app.chat import (
-        ThinkSettings,
-        ask_on_terminal,
-        refuse,
-        run_repl,
-        show_thinking,
-        show_tool_use,
-    )
+    from assistant_app.chat import ThinkSettings, refuse
     from assistant_app.cli_assistants import profiles_for
     from assistant_app.progress import ProgressBar
+    from assistant_app.repl import ask_on_terminal, run_repl, show_thinking, show_tool_use
     from assistant_app.session import build_session, knowledge_index
     from models.llm import create_chat_model
     from models.store import open_store

@@ -42,6 +42,8 @@ def parse_tool_calls(text: str) -> list[ToolCall]:
 
 def _load(raw: str) -> Any:
     raw = raw.strip()
+    # Code arguments sometimes come as Python triple-quoted strings inside the JSON.
+    raw = re.sub(r'"""(.*?)"""', lambda m: json.dumps(m.group(1)), raw, flags=re.DOTALL)
     if raw.startswith("{{") and raw.endswith("}}"):
         raw = raw[1:-1]  # Qwen 1.5B copies the template's doubled braces
     # Small models also drop the last brace now and then.

@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 
 from assistant_app.cancel import CancelToken, TurnCounter
-from assistant_app.chat import ChatSession, run_repl
+from assistant_app.chat import ChatSession
+from assistant_app.repl import run_repl
 from tests.fakes import FakeChatModel
 
 

@@ -187,3 +187,20 @@ def test_a_small_window_pages_out_and_still_recalls_turn_one(tmp_path: Path, rea
     assert "ann" in answers[-1].lower()
     paged = int(done.stdout.split("paged out: ")[1].split()[0])
     assert paged >= 1
+
+
+@pytest.mark.models
+def test_plot_request_produces_an_attached_png(tmp_path: Path, real_store) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'[models]\ndir = "{real_store.root}"\n[llm]\ntemperature = 0.0\n')
+    done = assistant(
+        "chat",
+        "--tools",
+        "--allow",
+        "python",
+        stdin="Plot sin(x) from 0 to 10\n",
+        env={"ASSISTANT_CONFIG": str(config), "ASSISTANT_DATA_DIR": str(tmp_path)},
+    )
+    assert done.returncode == 0, done.stderr
+    image = Path(done.stdout.split("(attached: ")[1].split(")")[0].strip())
+    assert image.parent == tmp_path / "attachments" and image.read_bytes()[:4] == b"\x89PNG"

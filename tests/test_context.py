@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant_app.chat import ChatSession, run_repl
+from assistant_app.chat import ChatSession
 from assistant_app.context import ContextWindow, model_summary, split_turns
 from assistant_app.memory import Memory
 from assistant_app.messages import ChatMessage
+from assistant_app.repl import run_repl
 from tests.fakes import FakeChatModel
 
 

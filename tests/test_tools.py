@@ -98,6 +98,12 @@ def test_tool_calls_are_found_in_the_shapes_small_models_write(text: str) -> Non
     assert parse_tool_calls(text) == [ToolCall("calculator", {"expression": "1+1"}, "call_0")]
 
 
+def test_triple_quoted_code_inside_a_call_is_read() -> None:
+    code = 'print("a")\nprint(2)'
+    text = '```json\n{"name": "python", "arguments": {"code": """' + code + '"""}}\n```'
+    assert parse_tool_calls(text)[0].arguments == {"code": code}
+
+
 def test_plain_answers_are_not_tool_calls() -> None:
     assert parse_tool_calls("The capital of France is Paris.") == []
     assert may_be_tool_call("```js") and not may_be_tool_call("The")
@@ -188,3 +194,23 @@ def test_the_python_tool_runs_sandboxed_and_attaches_figures(tmp_path) -> None: 
     blocked = box.run(ToolCall("python", {"code": "print(open('/etc/shadow').read())"}))
     assert "Error: blocked" in blocked
     assert box.get("python").permission == "ask"
+
+
+def test_a_code_block_answer_runs_as_the_python_tool_when_allowed(tmp_path) -> None:  # noqa: ANN001
+    from assistant_app.builtin_tools import python_tool
+
+    block = "Here:\n```python\nprint(6 * 7)\n```\nThat prints it."
+    asked = []
+    for allowed in (False, True):
+        model = ScriptedToolModel([[ReplyDelta(text=block)]])
+        session = ChatSession(
+            model,
+            "s",
+            ToolBox([python_tool(tmp_path)]),
+            ask=lambda t, c, ok=allowed: asked.append(c) or ok,
+        )
+        reply = "".join(session.stream("What is 6 times 7? Use Python."))
+        assert reply.startswith(block)
+        assert ("42" in reply) is allowed and ("did not allow" in reply) is not allowed
+        assert [m.role for m in session.history] == ["user", "assistant", "tool", "assistant"]
+    assert [c.arguments["code"] for c in asked] == ["print(6 * 7)\n"] * 2
