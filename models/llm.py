@@ -13,7 +13,7 @@ from assistant_app.engines import ChatModel
 from assistant_app.errors import ConfigError, ModelUnavailable
 from assistant_app.messages import ChatMessage, ReplyDelta
 from models.store import ModelStore
-from models.tool_calls import RECITED, may_be_tool_call, parse_tool_calls
+from models.tool_calls import HeldReply
 
 log = logging.getLogger(__name__)
 
@@ -80,27 +80,20 @@ class LlamaChatModel:
             max_tokens=max_tokens or self._max_tokens,
             stream=True,
         )
-        held = ""  # the start of a reply that may be a tool call is not shown until known
-        holding = bool(tools)
+        held = HeldReply(bool(tools))
         try:
             for chunk in stream:
                 if cancel.cancelled:
                     break
-                text = chunk["choices"][0]["delta"].get("content") or ""
-                if holding:
-                    held += text
-                    if may_be_tool_call(held):
-                        continue
-                    holding, text = False, held
-                if text:
+                if text := held.push(chunk["choices"][0]["delta"].get("content") or ""):
                     yield ReplyDelta(text=text, turn=cancel.turn)
         finally:
             stream.close()
-        calls = parse_tool_calls(held) if holding and not cancel.cancelled else []
+        calls, rest = held.finish(cancel.cancelled)
         for call in calls:
             yield ReplyDelta(tool_call=call, turn=cancel.turn)
-        if holding and held.strip() and not calls and not held.lstrip().startswith(RECITED):
-            yield ReplyDelta(text=held, turn=cancel.turn)
+        if rest:
+            yield ReplyDelta(text=rest, turn=cancel.turn)
         yield ReplyDelta(finished=True, turn=cancel.turn)
 
 

@@ -14,7 +14,7 @@ from assistant_app.cancel import CancelToken
 from assistant_app.errors import ConfigError, ModelUnavailable
 from assistant_app.messages import ChatMessage, ReplyDelta, ToolCall
 from models.llm import warm_prefix
-from models.tool_calls import RECITED, may_be_tool_call, parse_tool_calls
+from models.tool_calls import HeldReply
 
 log = logging.getLogger(__name__)
 FIX = (
@@ -89,28 +89,21 @@ class OpenAICompatibleChatModel:
         if tools:
             body["tools"] = list(tools)
         conn, response = self._post(body)
-        held = ""  # the start of a reply that may be a tool call is not shown until known
-        holding = bool(tools)
+        held = HeldReply(bool(tools))
         native = ToolCallAssembler()
         try:
             for delta in self._deltas(response, cancel):
                 native.add(delta.get("tool_calls") or [])
-                text = delta.get("content") or ""
-                if holding:
-                    held += text
-                    if may_be_tool_call(held):
-                        continue
-                    holding, text = False, held
-                if text:
+                if text := held.push(delta.get("content") or ""):
                     yield ReplyDelta(text=text, turn=cancel.turn)
         finally:
             conn.close()
-        text_calls = parse_tool_calls(held) if holding and not cancel.cancelled else []
+        text_calls, rest = held.finish(cancel.cancelled)
         calls = [] if cancel.cancelled else native.calls() or text_calls
         for call in calls:
             yield ReplyDelta(tool_call=call, turn=cancel.turn)
-        if holding and held.strip() and not text_calls and not held.lstrip().startswith(RECITED):
-            yield ReplyDelta(text=held, turn=cancel.turn)
+        if rest:
+            yield ReplyDelta(text=rest, turn=cancel.turn)
         yield ReplyDelta(finished=True, turn=cancel.turn)
 
     # -- HTTP -----------------------------------------------------------------------------------

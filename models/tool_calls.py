@@ -53,3 +53,30 @@ def _load(raw: str) -> Any:
         except json.JSONDecodeError:
             continue
     return None
+
+
+class HeldReply:
+    """Holds back the start of a reply while it may still be a tool call, so a call written as
+    text is never shown (or spoken); releases the text as soon as it cannot be one."""
+
+    def __init__(self, tools_offered: bool) -> None:
+        self.holding = tools_offered
+        self.held = ""
+
+    def push(self, text: str) -> str:
+        """What of `text` may be shown now."""
+        if not self.holding:
+            return text
+        self.held += text
+        if may_be_tool_call(self.held):
+            return ""
+        self.holding = False
+        return self.held
+
+    def finish(self, cancelled: bool) -> tuple[list[ToolCall], str]:
+        """At the end of the reply: the calls found in held text, and held text to show."""
+        if not self.holding or cancelled:
+            return [], ""
+        calls = parse_tool_calls(self.held)
+        recited = self.held.lstrip().startswith(RECITED)
+        return calls, "" if calls or recited or not self.held.strip() else self.held
