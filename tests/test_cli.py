@@ -202,5 +202,7 @@ def test_plot_request_produces_an_attached_png(tmp_path: Path, real_store) -> No
         env={"ASSISTANT_CONFIG": str(config), "ASSISTANT_DATA_DIR": str(tmp_path)},
     )
     assert done.returncode == 0, done.stderr
-    image = Path(done.stdout.split("(attached: ")[1].split(")")[0].strip())
-    assert image.parent == tmp_path / "attachments" and image.read_bytes()[:4] == b"\x89PNG"
+    attached = done.stdout.split("(attached: ")[1].split(")")[0].split(", ")
+    images = [Path(name.strip()) for name in attached]
+    assert images and all(image.parent == tmp_path / "attachments" for image in images)
+    assert all(image.read_bytes()[:4] == b"\x89PNG" for image in images)
