@@ -13,6 +13,7 @@ from assistant_app.context import ContextWindow
 from assistant_app.engines import ChatModel
 from assistant_app.memory import Memory
 from assistant_app.messages import ChatMessage, ToolCall
+from assistant_app.tables import TableFiles
 from assistant_app.think import think_longer, wants_thinking
 from assistant_app.tools import Tool, ToolBox
 
@@ -78,6 +79,7 @@ class ChatSession:
         think: ThinkSettings | None = None,
         on_record: Callable[[ChatMessage], None] | None = None,
         retrieve: Callable[[str], list[tuple[str, str]]] | None = None,
+        tables: TableFiles | None = None,
     ) -> None:
         self.model = model
         self.system = ChatMessage("system", system_prompt)
@@ -92,10 +94,19 @@ class ChatSession:
         self.think = think or ThinkSettings()
         self.on_record = on_record  # persistence: every message as it joins the history
         self.conversation_id: int | None = None
+        self.on_reset: Callable[[], None] | None = None  # persistence: a new conversation
         # Small models rarely call a search tool on their own, so passages from the user's
         # knowledge folders are looked up for every message and put in front of the model.
         self.retrieve = retrieve
         self._passages: list[tuple[str, str]] = []  # (citation, text) for the current turn
+        self.tables = tables or TableFiles()  # pasted tables, as files for the python tool
+
+    def reset(self) -> None:
+        """Starts over: empty history, no tables; a saved session starts a new conversation."""
+        self.history.clear()
+        self.tables.clear()
+        if self.on_reset is not None:
+            self.on_reset()
 
     def stream(self, text: str, cancel: CancelToken | None = None) -> Iterator[str]:
         """Yields the reply to `text` piece by piece; the history gets what was yielded."""
@@ -107,6 +118,7 @@ class ChatSession:
             yield from self._think(text, question, token)
             return
         turn = [ChatMessage("user", text)]
+        self.tables.add_from(text)
         parts: list[str] = []
         self._passages = self.retrieve(text) if self.retrieve is not None else []
         try:
@@ -208,6 +220,8 @@ class ChatSession:
     def _prompt(self, text: str, turn: list[ChatMessage]) -> list[ChatMessage]:
         facts = self.memory.recall(text) if self.memory is not None else []
         extra = quote_passages(self._passages)
+        if self.toolbox.get("python") is not None and (files := self.tables.describe()):
+            extra = f"{extra}\n\n{files}".strip()
         if self.window is not None:
             return self.window.fit(self.system, facts, self.history, turn, extra)
         system = self.system

@@ -12,7 +12,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from assistant_app import cli_assistants, cli_conversations, cli_models  # noqa: E402
+from assistant_app import cli_assistants, cli_conversations, cli_models, cli_sketch  # noqa: E402
 from assistant_app.config import Config, config_path, load_config, render_config  # noqa: E402
 from assistant_app.errors import AssistantError, UserVisibleError  # noqa: E402
 
@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_models.add_parser(sub)
     cli_assistants.add_parser(sub)
     cli_conversations.add_parser(sub)
+    cli_sketch.add_parser(sub)
     cfg = sub.add_parser("config", help="show the configuration or where it lives")
     cfg.add_argument("config_command", choices=("show", "path"))
     sub.add_parser("doctor", help="check audio, microphone, models and disk; print fixes")
@@ -116,6 +117,8 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
         return cli_assistants.run(args, config)
     if command == "conversations":
         return cli_conversations.run(args, config)
+    if command == "sketch":
+        return cli_sketch.run(args, config)
     if command == "config":
         print(render_config(config) if args.config_command == "show" else config_path())
         return 0

@@ -153,6 +153,19 @@ class AudioConfig:
 
 
 @dataclass(frozen=True)
+class SketchConfig:
+    model: str = _doc(
+        "Catalog name of the coder model that writes pages from sketches.",
+        default="qwen2.5-coder-1.5b-instruct",
+    )
+    max_page_tokens: int = _doc("Longest page the model may write, in tokens.", default=1800)
+    temperature: float = _doc("Sampling temperature for writing pages.", default=0.2)
+    repair_rounds: int = _doc(
+        "Rewrites when the rendered page misses what the sketch shows (0 = none).", default=1
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     models: ModelsConfig = field(default_factory=ModelsConfig)
     stt: SttConfig = field(default_factory=SttConfig)
@@ -162,6 +175,7 @@ class Config:
     voice: VoiceConfig = field(default_factory=VoiceConfig)
     embed: EmbedConfig = field(default_factory=EmbedConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
+    sketch: SketchConfig = field(default_factory=SketchConfig)
 
     def replace(self, section: str, **changes: Any) -> Config:
         """A copy with some fields of one section changed (used by CLI flags)."""

@@ -13,8 +13,10 @@ from assistant_app.tools import Tool
 HELP = (
     "Commands: /context shows what is in the model's window and what it remembers, /forget N "
     "drops remembered fact N, /reset starts over, /quit leaves (so does Ctrl+D). Ctrl+C stops a "
-    'reply. Say "remember that ..." to keep a fact across sessions.'
+    'reply. Say "remember that ..." to keep a fact across sessions. To paste several lines (a '
+    'table), put a line with """ before and after them.'
 )
+BLOCK = '"""'
 
 
 def ask_on_terminal(tool: Tool, call: ToolCall) -> bool:
@@ -86,6 +88,8 @@ def run_repl(session: ChatSession, stdin: TextIO | None = None, out: TextIO | No
         if not line:
             break
         text = line.strip()
+        if text == BLOCK:
+            text = _read_block(stdin, out, interactive)
         if not text:
             continue
         if text in ("/quit", "/exit"):
@@ -97,10 +101,23 @@ def run_repl(session: ChatSession, stdin: TextIO | None = None, out: TextIO | No
             out.write(forget(session, text.removeprefix("/forget").strip()) + "\n")
             continue
         if text == "/reset":
-            session.history.clear()
+            session.reset()
             out.write("(conversation cleared)\n")
             continue
         if text.startswith("/"):
             out.write(f"Unknown command {text}. {HELP}\n")
             continue
         session.reply(text, out)
+
+
+def _read_block(stdin: TextIO, out: TextIO, interactive: bool) -> str:
+    """The lines up to the closing triple quote (or the end of input), as one message."""
+    lines = []
+    while True:
+        if interactive:
+            out.write("...> ")
+            out.flush()
+        line = stdin.readline()
+        if not line or line.strip() == BLOCK:
+            return "\n".join(lines).strip()
+        lines.append(line.rstrip("\n"))

@@ -14,6 +14,7 @@ from assistant_app.engines import ChatModel
 from assistant_app.history_db import DB_NAME, ConversationStore
 from assistant_app.memory import Memory
 from assistant_app.profiles import Profile
+from assistant_app.tables import TableFiles
 from assistant_app.tools import Tool, ToolBox
 
 Progress = Callable[[int, int, str], None]
@@ -24,6 +25,7 @@ def toolbox_for(
     allow: tuple[str, ...] = (),
     extra: tuple[Tool, ...] = (),
     keep_dir: Path | None = None,
+    tables: TableFiles | None = None,
 ) -> ToolBox:
     """The built-in tools (and `extra` ones) with the profile's permissions; `allow` wins."""
 
@@ -31,7 +33,7 @@ def toolbox_for(
         permission = "allow" if t.name in allow else profile.permission(t.name, t.permission)
         return Tool(t.name, t.description, t.parameters, t.function, permission, t.untrusted_output)
 
-    return ToolBox(rule(t) for t in (*default_tools(keep_dir), *extra))
+    return ToolBox(rule(t) for t in (*default_tools(keep_dir, tables), *extra))
 
 
 def knowledge_index(config: Config, profile: Profile, progress: Progress | None = None):  # noqa: ANN201
@@ -89,10 +91,12 @@ def build_session(
         config.llm.context_tokens - config.llm.max_reply_tokens - 64,
         model_summary(model),
     )
+    tables = TableFiles()
+    keep_dir = data_dir(config) / "attachments"
     session = ChatSession(
         model,
         system,
-        toolbox_for(profile, allow, _search_tools(knowledge), data_dir(config) / "attachments")
+        toolbox_for(profile, allow, _search_tools(knowledge), keep_dir, tables)
         if tools or profile.tools
         else None,
         ask=ask,
@@ -101,13 +105,21 @@ def build_session(
         memory=Memory(data_dir(config) / "memory.sqlite3"),
         think=think,
         retrieve=retriever(knowledge) if knowledge is not None else None,
+        tables=tables,
     )
     if persist:
         store = conversations(config)
-        conversation = store.create(assistant=profile.name) if resume is None else resume
-        session.history = store.messages(conversation)
-        session.conversation_id = conversation
-        session.on_record = lambda message: store.append(conversation, message)
+
+        def bind(conversation: int) -> None:
+            session.conversation_id = conversation
+            session.on_record = lambda message: store.append(conversation, message)
+
+        bind(store.create(assistant=profile.name) if resume is None else resume)
+        session.history = store.messages(session.conversation_id)
+        for message in session.history:
+            if message.role == "user":
+                tables.add_from(message.content)
+        session.on_reset = lambda: bind(store.create(assistant=profile.name))
     return session
 
 

@@ -12,6 +12,7 @@ from assistant_app.config import LlmConfig
 from assistant_app.engines import ChatModel
 from assistant_app.errors import ConfigError, ModelUnavailable
 from assistant_app.messages import ChatMessage, ReplyDelta
+from models.constrained import CALL_PREFIX, CallGrammars, opens_a_call, read_call
 from models.store import ModelStore
 from models.tool_calls import HeldReply
 
@@ -55,6 +56,8 @@ class LlamaChatModel:
                 f"llama.cpp could not load {gguf} ({exc})",
                 fix=f"run `assistant models verify {self.name}`.",
             ) from None
+        self._format = _chat_formatter(self._llm)
+        self._grammars = CallGrammars()
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
@@ -72,29 +75,88 @@ class LlamaChatModel:
         max_tokens: int | None = None,
         temperature: float | None = None,
     ) -> Iterator[ReplyDelta]:
-        """Streams text deltas, then one finished delta. Stops within a token when cancelled."""
-        stream = self._llm.create_chat_completion(
-            messages=[m.as_dict() for m in messages],
-            tools=list(tools) or None,
-            temperature=self._temperature if temperature is None else temperature,
-            max_tokens=max_tokens or self._max_tokens,
-            stream=True,
+        """Streams text deltas, then one finished delta. Stops within a token when cancelled.
+
+        A reply that opens a tool call is cut there and the call is written again under a
+        grammar built from the tools' schemas, so its name and arguments are always valid."""
+        prompt = self._format(messages=[m.as_dict() for m in messages], tools=list(tools) or None)
+        settings = {
+            "temperature": self._temperature if temperature is None else temperature,
+            "max_tokens": max_tokens or self._max_tokens,
+            "stop": prompt.stop,
+        }
+        tokens = self._llm.tokenize(
+            prompt.prompt.encode("utf-8"), add_bos=not prompt.added_special, special=True
         )
+        stream = self._llm.create_completion(tokens, stream=True, **settings)
         held = HeldReply(bool(tools))
+        calling = False
         try:
             for chunk in stream:
                 if cancel.cancelled:
                     break
-                if text := held.push(chunk["choices"][0]["delta"].get("content") or ""):
+                text = held.push(chunk["choices"][0]["text"])
+                if held.holding and opens_a_call(held.held):
+                    calling = True
+                    break
+                if text:
                     yield ReplyDelta(text=text, turn=cancel.turn)
         finally:
             stream.close()
-        calls, rest = held.finish(cancel.cancelled)
-        for call in calls:
-            yield ReplyDelta(tool_call=call, turn=cancel.turn)
-        if rest:
-            yield ReplyDelta(text=rest, turn=cancel.turn)
+        if calling and not cancel.cancelled:
+            yield from self._constrained_call(tokens, tools, settings, cancel)
+        else:
+            calls, rest = held.finish(cancel.cancelled)
+            for call in calls:
+                yield ReplyDelta(tool_call=call, turn=cancel.turn)
+            if rest:
+                yield ReplyDelta(text=rest, turn=cancel.turn)
         yield ReplyDelta(finished=True, turn=cancel.turn)
+
+    def _constrained_call(
+        self,
+        prompt: list[int],
+        tools: Sequence[dict[str, Any]],
+        settings: dict[str, Any],
+        cancel: CancelToken,
+    ) -> Iterator[ReplyDelta]:
+        opening = self._llm.tokenize(CALL_PREFIX.encode("utf-8"), add_bos=False, special=True)
+        # Code arguments run long: a call may use twice a reply's tokens, as the window allows.
+        room = self.context_tokens - len(prompt) - len(opening) - 8
+        settings = {**settings, "max_tokens": max(16, min(2 * settings["max_tokens"], room))}
+        stream = self._llm.create_completion(
+            prompt + opening, stream=True, grammar=self._grammars.for_tools(tools), **settings
+        )
+        written = ""
+        try:
+            for chunk in stream:
+                if cancel.cancelled:
+                    return
+                written += chunk["choices"][0]["text"]
+        finally:
+            stream.close()
+        if call := read_call(written):
+            yield ReplyDelta(tool_call=call, turn=cancel.turn)
+
+
+def _chat_formatter(llm: Any) -> Any:
+    """The GGUF's own chat template (it carries the model's tool-call format)."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    template = llm.metadata.get("tokenizer.chat_template")
+    if not template:
+        raise ModelUnavailable(
+            Path(llm.model_path).stem,
+            "the GGUF has no chat template",
+            fix="use a chat (instruct) model from `assistant models list`.",
+        )
+    eos, bos = llm.token_eos(), llm.token_bos()
+    return Jinja2ChatFormatter(
+        template,
+        eos_token=llm._model.token_get_text(eos) if eos != -1 else "",
+        bos_token=llm._model.token_get_text(bos) if bos != -1 else "",
+        stop_token_ids=[eos],
+    )
 
 
 def warm_prefix(model, system_prompt: str) -> None:  # noqa: ANN001 - any model with max_tokens

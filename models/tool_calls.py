@@ -49,7 +49,7 @@ def _load(raw: str) -> Any:
     # Small models also drop the last brace now and then.
     for attempt in (raw, raw + "}"):
         try:
-            return json.loads(attempt)
+            return json.loads(attempt, strict=False)
         except json.JSONDecodeError:
             continue
     return None

@@ -206,3 +206,26 @@ def test_plot_request_produces_an_attached_png(tmp_path: Path, real_store) -> No
     images = [Path(name.strip()) for name in attached]
     assert images and all(image.parent == tmp_path / "attachments" for image in images)
     assert all(image.read_bytes()[:4] == b"\x89PNG" for image in images)
+
+
+@pytest.mark.models
+def test_funding_rounds_demo_imputes_then_plots_on_a_log_axis(tmp_path: Path, real_store) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'[models]\ndir = "{real_store.root}"\n[llm]\ntemperature = 0.0\n')
+    done = assistant(
+        "chat",
+        "--tools",
+        "--allow",
+        "python",
+        stdin=(ROOT / "tests" / "fixtures" / "funding_rounds.txt").read_text(),
+        env={"ASSISTANT_CONFIG": str(config), "ASSISTANT_DATA_DIR": str(tmp_path)},
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr
+    said = done.stdout + done.stderr
+    # The average valuation/raised ratio of C, D and E is 18.3473: A = 4.5x, B = 18x that.
+    assert "82.56" in said and "330.25" in said, said[-3000:]
+    figures = sorted((tmp_path / "attachments").glob("*.png"))
+    assert figures and all(f.read_bytes()[:4] == b"\x89PNG" for f in figures)
+    plotting = [line for line in done.stderr.splitlines() if "plt." in line]
+    assert any("log" in line and ("polyfit" in line or "linregress" in line) for line in plotting)

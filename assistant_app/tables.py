@@ -1,0 +1,94 @@
+"""Tables pasted into the conversation, kept as CSV files the python tool's code can read."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+
+_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
+# Cells that mean "no value": left empty in the CSV, so pandas reads them as NaN.
+MISSING = {"", "?", "-", "n/a", "na", "missing", "unknown", "none", "null", "tbd"}
+
+
+@dataclass(frozen=True)
+class Table:
+    """One Markdown table: its header and rows, cells as written."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+    def to_csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(self.header)
+        for row in self.rows:
+            writer.writerow(["" if c.lower() in MISSING else _plain(c) for c in row])
+        return out.getvalue()
+
+
+def find_tables(text: str) -> list[Table]:
+    """The Markdown tables (a header row, a |---| row, then rows) in `text`."""
+    lines = [line.strip() for line in text.splitlines()]
+    tables = []
+    i = 0
+    while i + 1 < len(lines):
+        if "|" in lines[i] and _SEPARATOR.match(lines[i + 1]):
+            header = _cells(lines[i])
+            rows = []
+            i += 2
+            while i < len(lines) and "|" in lines[i]:
+                cells = _cells(lines[i])
+                rows.append(tuple((cells + [""] * len(header))[: len(header)]))
+                i += 1
+            if rows:
+                tables.append(Table(tuple(header), tuple(rows)))
+        else:
+            i += 1
+    return tables
+
+
+class TableFiles:
+    """The python tool's files in one conversation: the pasted tables (table_1.csv,
+    table_2.csv, ... in order) and the data files its runs left."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, str] = {}  # name -> CSV text
+        self._columns: dict[str, str] = {}
+
+    def add_from(self, text: str) -> list[str]:
+        """Keeps the tables in a user's message; returns their file names."""
+        added = []
+        for table in find_tables(text):
+            name = f"table_{len(self.files) + 1}.csv"
+            self.files[name] = table.to_csv()
+            self._columns[name] = ", ".join(repr(h) for h in table.header)
+            added.append(name)
+        return added
+
+    def describe(self) -> str:
+        """What the model is told, so its code reads the files instead of inventing data."""
+        if not self.files:
+            return ""
+        listed = "; ".join(
+            f"{n} (columns {self._columns[n]})" if n in self._columns else n for n in self.files
+        )
+        return (
+            "Files in the python tool's folder, kept between runs (the tables the user pasted "
+            f"are CSV files; empty cells are missing values): {listed}. Read them from there."
+        )
+
+    def clear(self) -> None:
+        self.files.clear()
+        self._columns.clear()
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def _plain(cell: str) -> str:
+    """A number written with $ or thousands commas becomes the bare number."""
+    bare = cell.replace(",", "").replace("$", "").strip()
+    return bare if re.fullmatch(r"[-+]?\d+(\.\d+)?", bare) else cell

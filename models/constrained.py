@@ -1,0 +1,67 @@
+"""Tool-call arguments written under a grammar made from the tools' JSON schemas."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from assistant_app.messages import ToolCall
+from models.tool_calls import parse_tool_calls
+
+log = logging.getLogger(__name__)
+# Once a reply starts like this the model has chosen to call a tool: the call itself is then
+# written again under the grammar. (`<tools>` is Qwen reciting its prompt, not a call.)
+CALL_OPENINGS = ("<tool_call>", "```json", "```\n{", "{")
+CALL_PREFIX = "<tool_call>\n"
+
+
+def call_schema(tools: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The JSON schema of one call to any of `tools` (OpenAI-style specs): the name is one of
+    theirs and the arguments match that tool's parameters."""
+    return {
+        "anyOf": [
+            {
+                "type": "object",
+                "properties": {
+                    "name": {"const": spec["function"]["name"]},
+                    "arguments": spec["function"]["parameters"],
+                },
+                "required": ["name", "arguments"],
+            }
+            for spec in tools
+        ]
+    }
+
+
+def opens_a_call(text: str) -> bool:
+    """Whether a reply beginning with `text` has committed to a tool call."""
+    return text.lstrip().startswith(CALL_OPENINGS)
+
+
+class CallGrammars:
+    """llama.cpp grammars for tool sets, compiled once per set."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, Any] = {}
+
+    def for_tools(self, tools: Sequence[dict[str, Any]]) -> Any:
+        from llama_cpp import LlamaGrammar
+
+        key = json.dumps(call_schema(tools), sort_keys=True)
+        if key not in self._compiled:
+            self._compiled[key] = LlamaGrammar.from_json_schema(key, verbose=False)
+        return self._compiled[key]
+
+
+def read_call(text: str) -> ToolCall | None:
+    """The call in grammar-constrained output; None when it was cut off by the token limit."""
+    try:
+        data = json.loads(text, strict=False)  # the grammar lets raw newlines into strings
+    except json.JSONDecodeError:
+        found = parse_tool_calls(text)
+        if not found:
+            log.warning("constrained tool call did not finish: %.200s", text)
+        return found[0] if found else None
+    return ToolCall(data["name"], data["arguments"], call_id="call_0")

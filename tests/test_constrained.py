@@ -1,0 +1,66 @@
+"""Tool calls written under a grammar: schema, detection, reading, and a real model's call."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant_app.builtin_tools import default_tools
+from assistant_app.cancel import CancelToken
+from assistant_app.config import LlmConfig
+from assistant_app.messages import ChatMessage
+from assistant_app.tools import ToolBox, tool
+from models.constrained import CallGrammars, call_schema, opens_a_call, read_call
+
+
+@tool
+def set_timer(minutes: int, label: str = "") -> str:
+    """Start a countdown timer.
+
+    minutes: how long, in whole minutes
+    label: what the timer is for
+    """
+    return f"timer set: {minutes} min"
+
+
+def test_the_call_schema_names_each_tool_with_its_own_arguments(tmp_path: Path) -> None:
+    specs = ToolBox([*default_tools(tmp_path), set_timer]).specs()
+    schema = call_schema(specs)
+    names = [a["properties"]["name"]["const"] for a in schema["anyOf"]]
+    assert names == ["calculator", "python", "set_timer"]
+    timer = schema["anyOf"][2]["properties"]["arguments"]
+    assert timer["properties"]["minutes"]["type"] == "integer"
+    assert timer["required"] == ["minutes"]
+    pytest.importorskip("llama_cpp")
+    grammars = CallGrammars()
+    assert grammars.for_tools(specs) is grammars.for_tools(specs)  # compiled once per tool set
+
+
+def test_a_reply_commits_to_a_call_only_once_it_opens_one() -> None:
+    assert opens_a_call("<tool_call>") and opens_a_call("```json\n") and opens_a_call(" {")
+    assert not opens_a_call("<tool") and not opens_a_call("Paris") and not opens_a_call("<tools>")
+
+
+def test_constrained_output_is_read_even_with_raw_newlines_in_strings() -> None:
+    call = read_call('{"name": "python", "arguments": {"code": "x = 1\nprint(x)"}}')
+    assert call is not None and call.arguments == {"code": "x = 1\nprint(x)"}
+    assert read_call('{"name": "python", "arguments": {"code": "import num') is None
+
+
+@pytest.mark.models
+def test_a_real_model_calls_with_arguments_of_the_schema_types(real_store) -> None:  # noqa: ANN001
+    from models.llm import create_chat_model
+
+    model = create_chat_model(
+        LlmConfig(model="qwen2.5-coder-0.5b-instruct", temperature=0.0), real_store
+    )
+    messages = [
+        ChatMessage("system", "Use the tools when a request needs one."),
+        ChatMessage("user", "Set a timer for ten minutes for the pasta."),
+    ]
+    deltas = list(model.stream_reply(messages, [set_timer.spec()], CancelToken.never()))
+    calls = [d.tool_call for d in deltas if d.tool_call is not None]
+    assert [c.name for c in calls] == ["set_timer"]
+    assert calls[0].arguments["minutes"] == 10  # an integer, as the schema says
+    assert not "".join(d.text for d in deltas).strip()  # the call is not shown as text
