@@ -69,6 +69,7 @@ def _list(store) -> int:  # noqa: ANN001
         print(
             f"{entry.name:30} {entry.role:6} {entry.size / 1e6:7.0f}MB  {status:10} "
             f"{'yes' if entry.default else '':7} {entry.license}"
+            + (f" ({entry.hash_note})" if entry.hash_note else "")
         )
     print(f"\nmodels live in {store.root / 'models'}")
     return 0
@@ -86,8 +87,7 @@ def _verify(store, names: list[str]) -> int:  # noqa: ANN001
     bad = 0
     for name in names:
         for status in store.verify(name):
-            entry = catalog.find(name)
-            want = next(f.sha256 for f in entry.files if f.name == status.file)
+            want = store.expected_sha256(name, status.file) or "(pinned on first download)"
             if status.state == "ok":
                 print(f"ok       {name}/{status.file}  sha256 {want}")
                 continue

@@ -163,6 +163,12 @@ class SketchConfig:
     repair_rounds: int = _doc(
         "Rewrites when the rendered page misses what the sketch shows (0 = none).", default=1
     )
+    vision_model: str = _doc(
+        "Catalog name of a vision model (role vlm, e.g. smolvlm-500m-instruct) that also reads "
+        "the sketch; empty = OCR and layout only. Pull it once with `assistant models pull NAME` "
+        "(needs the network).",
+        default="",
+    )
 
 
 @dataclass(frozen=True)

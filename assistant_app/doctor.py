@@ -1,4 +1,4 @@
-"""`assistant doctor`: checks audio devices, the microphone, models, disk and display."""
+"""`assistant doctor`: checks audio devices, the microphone, models, disk, display, browser."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ Check = tuple[str, bool, str]  # (what, ok, detail or fix)
 
 def run_doctor(config: Config, out: Callable[[str], None] = print) -> int:
     """Prints one line per check and the fix for each problem; returns the number of problems."""
-    checks = [*_audio(config), *_models(config), _disk(config), _display()]
+    checks = [*_audio(config), *_models(config), _disk(config), _display(), _browser()]
     for what, ok, detail in checks:
         out(f"{'ok  ' if ok else 'FIX '} {what}: {detail}")
     problems = sum(not ok for _, ok, _ in checks)
@@ -128,6 +128,16 @@ def _display() -> Check:
     if has_display():
         return ("display", True, "available for the desktop app")
     return ("display", True, "none (fine for `assistant chat`; the window needs a desktop)")
+
+
+def _browser() -> Check:
+    from assistant_app.errors import ModelUnavailable
+    from vision.render import find_browser
+
+    try:
+        return ("browser", True, f"{find_browser()} renders and checks sketched pages")
+    except ModelUnavailable as exc:
+        return ("browser", False, f"{exc}")
 
 
 def has_display() -> bool:

@@ -56,6 +56,7 @@ class ChatModel(Protocol):
         tools: Sequence[dict[str, Any]],
         cancel: CancelToken,
         *,
+        max_tokens: int | None = None,  # None: the model's configured reply length
         temperature: float | None = None,  # None: the model's configured temperature
     ) -> Iterator[ReplyDelta]: ...
 

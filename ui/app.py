@@ -55,7 +55,7 @@ def run_app(config: Config) -> int:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv)
-    window = MainWindow(Bridge())
+    window = MainWindow(Bridge(), config=config)
     window.show()
     start(window, default_loader(config), config.llm.system_prompt)
     return app.exec()

@@ -13,3 +13,6 @@ class Bridge(QObject):
     reply_delta = Signal(str)  # a piece of the streaming reply
     reply_finished = Signal()
     error_raised = Signal(str)  # a readable message with the fix
+    sketch_progress = Signal(str)  # a step of the sketch-to-page pipeline
+    sketch_finished = Signal(object)  # a vision.sketch.SketchResult
+    sketch_failed = Signal(str)  # why no page came out (or "Stopped: ...")
