@@ -49,7 +49,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
     command = args.assistants_command
     if command == "list":
         current = profiles.current()
-        for name in ["default", *profiles.names()]:
+        for name in dict.fromkeys(["default", *profiles.names()]):  # "default" may be saved
             print(f"{'*' if name == current else ' '} {name}")
         return 0
     if command == "create":

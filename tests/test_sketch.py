@@ -34,10 +34,11 @@ def test_button_labels_imply_what_clicking_does() -> None:
     )  # fmt: skip
     said = implied_behaviour(tabs)
     assert said[0].startswith('buttons "Tab A", "Tab B", "Tab C": these buttons are tabs')
-    assert "hidden content" in said[1] and "clicking it makes that content visible" in said[1]
+    assert "reveals hidden content" in said[1] and "`.hidden = false`" in said[1]
     assert "preventDefault" in said[2]
     assert implied_behaviour(TODO) == [
-        'button "Add": appends the input\'s text as a new list item and clears the input'
+        'button "Add": adds to a list: the click appends the input\'s text as a new <li> to a '
+        "<ul> below and clears the input"
     ]
 
 

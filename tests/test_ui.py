@@ -8,6 +8,7 @@ import pytest
 
 pytest.importorskip("PySide6")
 
+from assistant_app.config import Config  # noqa: E402
 from assistant_app.errors import ModelUnavailable  # noqa: E402
 from tests.fakes import FakeChatModel  # noqa: E402
 from ui.app import start  # noqa: E402
@@ -16,7 +17,8 @@ from ui.main_window import MainWindow  # noqa: E402
 
 
 @pytest.fixture
-def window(qtbot):
+def window(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path))
     win = MainWindow(Bridge())
     qtbot.addWidget(win)
     return win
@@ -31,7 +33,7 @@ def test_window_opens_before_the_model_and_then_chats(qtbot, window) -> None:
         release.wait(5)
         return model
 
-    start(window, loader, "Be brief.")
+    start(window, loader, Config())
     qtbot.waitUntil(lambda: window.status.text() == "Loading fake...")
     assert not window.send_button.isEnabled()
     release.set()
@@ -51,7 +53,7 @@ def test_stop_cancels_a_streaming_reply(qtbot, window) -> None:
             stopped.wait(5)
 
     model = FakeChatModel(["one two three four five six"], on_delta=slow)
-    start(window, lambda report: model, "s")
+    start(window, lambda report: model, Config())
     qtbot.waitUntil(lambda: window.send_button.isEnabled())
     window.input.setText("count")
     window.send()
@@ -67,7 +69,29 @@ def test_a_missing_model_is_shown_with_its_fix(qtbot, window) -> None:
     def loader(report):
         raise ModelUnavailable("qwen", "not installed", fix="run `assistant models pull qwen`.")
 
-    start(window, loader, "s")
+    start(window, loader, Config())
     qtbot.waitUntil(lambda: "assistant models pull qwen" in window.status.text())
     assert "assistant models pull qwen" in window.view.toPlainText()
     assert not window.send_button.isEnabled()
+
+
+def test_the_app_session_is_the_current_assistant_with_tools_and_history(
+    qtbot, window, tmp_path
+) -> None:
+    from assistant_app.profiles import Profile, Profiles
+    from assistant_app.session import conversations
+
+    profiles = Profiles(tmp_path / "assistants")
+    profiles.save(Profile("pirate", instructions="Talk like a pirate."))
+    profiles.use("pirate")
+    model = FakeChatModel(["Arr, hello."])
+    start(window, lambda report: model, Config())
+    qtbot.waitUntil(lambda: window.send_button.isEnabled())
+    session = window.session
+    assert "Talk like a pirate." in session.system.content
+    assert session.toolbox.get("python").permission == "ask"
+    window.input.setText("hello")
+    window.send()
+    qtbot.waitUntil(lambda: window.send_button.isEnabled())
+    saved = conversations(Config()).messages(session.conversation_id)
+    assert [m.content for m in saved] == ["hello", "Arr, hello."]

@@ -16,8 +16,10 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
 
 from assistant_app.errors import UserVisibleError  # noqa: E402
-from ui import main_window as main_window_module  # noqa: E402
-from ui import sketch_view  # noqa: E402
+from ui import (
+    sketch_files,  # noqa: E402
+    sketch_view,  # noqa: E402
+)
 from ui.bridge import Bridge  # noqa: E402
 from ui.main_window import MainWindow, sketch_output_path  # noqa: E402
 from vision.layout import SketchLayout  # noqa: E402
@@ -113,7 +115,7 @@ def test_a_dropped_sketch_is_previewed_with_its_score(qtbot, sketch: Path) -> No
     window = _window(qtbot, runner)
     mime = _mime(sketch)  # the event does not own it: keep it alive
     enter = QDragEnterEvent(
-        QPointF(window.rect().center()),
+        window.rect().center(),
         Qt.DropAction.CopyAction,
         mime,
         Qt.MouseButton.LeftButton,
@@ -253,7 +255,7 @@ def test_output_never_overwrites_and_falls_back_to_the_data_dir(
     image = tmp_path / "todo.png"
     (tmp_path / "todo.html").write_text("mine")
     assert sketch_output_path(image, tmp_path / "data") == tmp_path / "todo-1.html"
-    monkeypatch.setattr(main_window_module.os, "access", lambda path, mode: False)
+    monkeypatch.setattr(sketch_files.os, "access", lambda path, mode: False)
     assert sketch_output_path(image, tmp_path / "data") == tmp_path / "data" / "todo.html"
 
 
@@ -272,9 +274,18 @@ def test_real_sketch_becomes_a_previewed_page(
     qtbot.addWidget(window.sketch_view)
     failures: list[str] = []
     window.bridge.sketch_failed.connect(failures.append)
+    started = time.monotonic()
+    steps: list[str] = []
+    window.bridge.sketch_progress.connect(
+        lambda s: steps.append(f"{time.monotonic() - started:.0f}s {s}")
+    )
     drop(window, image)
     assert window.sketch_view.running
-    qtbot.waitUntil(lambda: not window.sketch_view.running, timeout=240_000)
+    # Two CPU cores: the 1.5B coder writes a page (and maybe a repair) in minutes, not seconds.
+    try:
+        qtbot.waitUntil(lambda: not window.sketch_view.running, timeout=600_000)
+    finally:
+        print("\n".join(steps), f"\n{time.monotonic() - started:.0f}s done")
     assert not failures
     page = window.sketch_view.html_path
     assert page.parent == tmp_path and page.exists()
