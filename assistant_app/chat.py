@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -16,9 +16,11 @@ from assistant_app.messages import ChatMessage, ToolCall
 from assistant_app.tables import TableFiles
 from assistant_app.think import think_longer, wants_thinking
 from assistant_app.tools import Tool, ToolBox
+from models.tool_calls import HeldReply
 
 Ask = Callable[[Tool, ToolCall], bool]  # may this call run? (the user's answer)
 OnTool = Callable[[ToolCall, str], None]
+REFUSED = "Error: the user did not allow this {} call."
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,12 @@ def cited(passages: list[tuple[str, str]], answer: str) -> list[str]:
         if any(any(c.isdigit() for c in w) for w in shared) or len(shared) >= 2:
             sources.append(where)
     return sources
+
+
+def _last_result(turn: list[ChatMessage]) -> str:
+    """The newest tool result of the turn, as the answer when the model cannot give one."""
+    found = [m.content for m in turn if m.role == "tool"]
+    return found[-1].strip() if found else "(no answer)"
 
 
 def refuse(tool: Tool, call: ToolCall) -> bool:
@@ -135,21 +143,32 @@ class ChatSession:
         seen: set[str] = set()
         specs = self.toolbox.specs()
         shown: list[str] = []
-        for _ in range(self.max_steps):
-            calls = []
+        for step in range(self.max_steps):
+            calls, said = [], []
+            # With the tools taken away a small model may still write a call as text: hold it.
+            guard = HeldReply(not specs and bool(self.toolbox.specs()))
             for delta in self.model.stream_reply(self._prompt(text, turn), specs, token):
                 if delta.tool_call is not None:
                     calls.append(delta.tool_call)
-                elif delta.text:
-                    shown.append(delta.text)
-                    yield delta.text
+                elif delta.text and (piece := guard.push(delta.text)):
+                    shown.append(piece)
+                    said.append(piece)
+                    yield piece
             if token.cancelled:
                 return
-            if not calls and not shown and specs:
+            written, rest = guard.finish(False)
+            if written or rest:  # a call nobody can run: answer with the last result instead
+                piece = rest or _last_result(turn)
+                shown.append(piece)
+                said.append(piece)
+                yield piece
+            if not calls and not said and specs:
                 specs = []  # nothing usable with tools offered: ask again without them
                 continue
             if not calls:
-                yield from self._run_written_code("".join(shown), turn)
+                failed = yield from self._run_written_code("".join(said), turn)
+                if failed and step + 1 < self.max_steps:
+                    continue  # the model reads the error and tries again
                 yield from self._footnotes(turn, "".join(shown))
                 return
             keys = {repr(c.as_dict()["function"]) for c in calls}
@@ -164,13 +183,14 @@ class ChatSession:
             turn += [ChatMessage("tool", self._run(call), name=call.name) for call in calls]
         yield f"(I stopped after {self.max_steps} tool steps without an answer.)"
 
-    def _run_written_code(self, reply: str, turn: list[ChatMessage]) -> Iterator[str]:
+    def _run_written_code(self, reply: str, turn: list[ChatMessage]) -> Generator[str, None, bool]:
         """Small models answer "plot this" with a ```python block rather than a tool call;
-        with the python tool offered, that block runs as the call (permissions still apply)."""
+        with the python tool offered, that block runs as the call (permissions still apply).
+        Returns whether it ran and failed."""
         offered = {t["function"]["name"] for t in self.toolbox.specs()}
         blocks = re.findall(r"```python\n(.*?)```", reply, re.DOTALL)
         if "python" not in offered or not blocks:
-            return
+            return False
         call = ToolCall("python", {"code": blocks[0]}, "call_code")
         result = self._run(call)
         turn += [
@@ -179,6 +199,8 @@ class ChatSession:
         ]
         said = "\n".join(ln for ln in result.splitlines() if not ln.startswith("attached "))
         yield f"\n(ran it: {said[:600]})"
+        refused = result.startswith(REFUSED.format(call.name))
+        return not refused and any(line.startswith("Error:") for line in result.splitlines())
 
     def _footnotes(self, turn: list[ChatMessage], answer: str) -> list[str]:
         """What the user needs besides the words: the files the answer came from, and the
@@ -238,7 +260,7 @@ class ChatSession:
     def _run(self, call: ToolCall) -> str:
         found = self.toolbox.get(call.name)
         if found is not None and found.permission == "ask" and not self.ask(found, call):
-            result = f"Error: the user did not allow this {call.name} call."
+            result = REFUSED.format(call.name)
         else:
             result = self.toolbox.run(call)
         if self.on_tool is not None:

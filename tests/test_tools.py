@@ -214,3 +214,32 @@ def test_a_code_block_answer_runs_as_the_python_tool_when_allowed(tmp_path) -> N
         assert ("42" in reply) is allowed and ("did not allow" in reply) is not allowed
         assert [m.role for m in session.history] == ["user", "assistant", "tool", "assistant"]
     assert [c.arguments["code"] for c in asked] == ["print(6 * 7)\n"] * 2
+
+
+def test_written_code_that_fails_gets_another_step(tmp_path) -> None:  # noqa: ANN001
+    from assistant_app.builtin_tools import python_tool
+
+    model = ScriptedToolModel(
+        [
+            [ReplyDelta(text="Try:\n```python\nprint(1 / 0)\n```")],
+            [ReplyDelta(text="Fixed:\n```python\nprint(6 * 7)\n```")],
+        ]
+    )
+    session = ChatSession(model, "s", ToolBox([python_tool(tmp_path)]), ask=lambda t, c: True)
+    reply = "".join(session.stream("What is 6 times 7? Use Python."))
+    assert "ZeroDivisionError" in reply and "42" in reply
+    results = [m.content for m in session.history if m.role == "tool"]
+    assert len(results) == 2 and "ZeroDivisionError" in model.seen[1][-1].content
+
+
+def test_a_call_written_as_text_after_the_tools_are_gone_is_not_shown() -> None:
+    model = ScriptedToolModel(
+        [
+            [call("1234*5678")],
+            [call("1234*5678")],  # the same call again: the tools are taken away
+            [ReplyDelta(text='{"name": "calculator", "arguments": {"expression": "7006652"}}')],
+        ]
+    )
+    session = ChatSession(model, "s", ToolBox([calculator]))
+    reply = "".join(session.stream("What is 1234 times 5678?"))
+    assert reply == "1234*5678 = 7006652" and model.offered[-1] == []
