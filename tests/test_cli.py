@@ -225,10 +225,10 @@ def test_funding_rounds_demo_imputes_then_plots_on_a_log_axis(tmp_path: Path, re
     said = done.stdout + done.stderr
     # The average valuation/raised ratio of C, D and E is 18.3473: A = 4.5x, B = 18x that.
     assert "82.56" in said and "330.25" in said, said[-3000:]
-    # The plot: the model writes plotting code with a log-scale fit. Whether that code runs
-    # first time varies from run to run with this 1.5B model: bench/demo.py measures how often
-    # a figure comes out (docs/BENCHMARKS.md); every figure that does is a real PNG.
-    plotting = [line for line in done.stderr.splitlines() if "plt." in line]
-    assert any("log" in line and ("polyfit" in line or "linregress" in line) for line in plotting)
+    # The plot: the second request makes the model write and run plotting code. Whether that
+    # code gets the dates, log axis and fit right varies from run to run with this 1.5B model
+    # (the prompt carries random paths): bench/demo.py measures how often a figure with a log
+    # axis and a fitted line comes out (docs/BENCHMARKS.md). Every figure made is a real PNG.
+    assert any("python(code=" in line and "plt." in line for line in done.stderr.splitlines())
     figures = sorted((tmp_path / "attachments").glob("*.png"))
     assert all(f.read_bytes()[:4] == b"\x89PNG" for f in figures)
