@@ -159,7 +159,9 @@ class SketchConfig:
         default="qwen2.5-coder-1.5b-instruct",
     )
     max_page_tokens: int = _doc("Longest page the model may write, in tokens.", default=1800)
-    temperature: float = _doc("Sampling temperature for writing pages.", default=0.2)
+    temperature: float = _doc(
+        "Sampling temperature for writing pages (0: greedy, the most reliable).", default=0.0
+    )
     repair_rounds: int = _doc(
         "Rewrites when the rendered page misses what the sketch shows (0 = none).", default=1
     )
