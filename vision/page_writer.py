@@ -82,10 +82,11 @@ def page_prompt(
     previous: str = "",
     differences: list[str] | None = None,
     reading: str = "",
+    marker: str = "",
 ) -> list[ChatMessage]:
     """The messages that ask for the page; with a previous page, a repair of it. `reading` is
     a vision model's description of the sketch, when there is one."""
-    marker = secrets.token_hex(4)
+    marker = marker or secrets.token_hex(4)  # fresh per prompt unless a test fixes it
     counts = layout.counts()
     listed = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
     tags = "; ".join(TAGS[kind] for kind in sorted(counts))
@@ -121,6 +122,7 @@ def write_page(
     previous: str = "",
     differences: list[str] | None = None,
     reading: str = "",
+    marker: str = "",
     max_tokens: int = 1800,
     temperature: float | None = None,
     on_text: Callable[[int], None] | None = None,
@@ -129,7 +131,7 @@ def write_page(
     written = []
     size = 0
     for delta in model.stream_reply(
-        page_prompt(layout, previous, differences, reading),
+        page_prompt(layout, previous, differences, reading, marker),
         [],
         cancel,
         max_tokens=max_tokens,

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from assistant_app.cancel import CancelToken
 from assistant_app.config import Config, SketchConfig
 from assistant_app.engines import ChatModel
+from models.vision_llm import sketch_prompt
 from vision.image_input import load_image
 from vision.layout import SketchLayout
 from vision.ocr import TextReader
@@ -22,6 +25,12 @@ from vision.sketch_reader import read_sketch
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
+
+
+class VisionDescriber(Protocol):
+    """A vision-language model's reading of an image (models/vision_llm.py)."""
+
+    def describe(self, image: bytes, prompt: str, cancel: CancelToken) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -61,11 +70,16 @@ class SketchToPage:
         ocr: TextReader,
         renderer: PageRenderer,
         settings: SketchConfig | None = None,
+        describer: VisionDescriber | None = None,
     ) -> None:
         self.model = model
         self.ocr = ocr
         self.renderer = renderer
         self.settings = settings or SketchConfig()
+        self.describer = describer  # a vision model's second view of the sketch, if configured
+        # The fence marker; empty: a fresh random one per prompt. Tests fix it so that greedy
+        # decoding gives the same page on every run.
+        self.marker = ""
 
     def run(
         self,
@@ -81,15 +95,21 @@ class SketchToPage:
         progress("reading the sketch")
         loaded = load_image(image)
         layout = read_sketch(loaded.pixels, self.ocr)
+        reading = ""
+        if self.describer is not None:
+            progress("a vision model is reading the sketch too")
+            reading = self.describer.describe(_png(loaded.pixels), sketch_prompt(), cancel)
         progress(f"found {len(layout.elements)} elements ({_counted(layout)}); writing the page")
-        html = self._write(layout, cancel, progress)
+        html = self._write(layout, cancel, progress, reading=reading)
         progress("checking the page in a browser")
         report = check_page(html, layout, self.renderer)
         best, rounds = (report, html), 1
         while not best[0].passed and rounds <= self.settings.repair_rounds:
             fixes = best[0].differences()[:8]
             progress(f"repairing {len(fixes)} problem(s): {'; '.join(fixes[:2])}")
-            html = self._write(layout, cancel, progress, previous=best[1], differences=fixes)
+            html = self._write(
+                layout, cancel, progress, previous=best[1], differences=fixes, reading=reading
+            )
             report = check_page(html, layout, self.renderer)
             rounds += 1
             if report.score >= best[0].score:
@@ -121,6 +141,7 @@ class SketchToPage:
             max_tokens=budget,
             temperature=self.settings.temperature,
             on_text=written,
+            marker=self.marker,
             **repair,  # type: ignore[arg-type]
         )
 
@@ -129,6 +150,7 @@ def create_sketch_to_page(config: Config, renderer: PageRenderer) -> SketchToPag
     """The pipeline on the configured coder model and the store's OCR weights."""
     from models.llm import create_chat_model
     from models.store import open_store
+    from models.vision_llm import create_vision_describer
     from vision.ocr import create_ocr
 
     store = open_store(config)
@@ -140,7 +162,12 @@ def create_sketch_to_page(config: Config, renderer: PageRenderer) -> SketchToPag
         max_reply_tokens=config.sketch.max_page_tokens,
         context_tokens=max(config.llm.context_tokens, 8192),
     )
-    return SketchToPage(create_chat_model(llm, store), create_ocr(store), renderer, config.sketch)
+    describer = create_vision_describer(
+        config.sketch.vision_model, store, threads=config.llm.threads
+    )
+    return SketchToPage(
+        create_chat_model(llm, store), create_ocr(store), renderer, config.sketch, describer
+    )
 
 
 def free_path(path: Path) -> Path:
@@ -150,6 +177,15 @@ def free_path(path: Path) -> Path:
         n += 1
         candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
     return candidate
+
+
+def _png(pixels) -> bytes:  # noqa: ANN001 - an RGB uint8 array
+    """The working-size image (at most ~1600 px a side) as PNG bytes, for a vision model."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, format="PNG")
+    return out.getvalue()
 
 
 def _counted(layout: SketchLayout) -> str:
