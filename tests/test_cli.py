@@ -189,18 +189,24 @@ def test_a_small_window_pages_out_and_still_recalls_turn_one(tmp_path: Path, rea
     assert paged >= 1
 
 
+def chat_with_python(
+    data: Path,
+    store,
+    stdin: str,
+    timeout: float = 300,  # noqa: ANN001 - the real ModelStore
+) -> subprocess.CompletedProcess[str]:
+    """`assistant chat --tools --allow python` on the real models, greedy, data kept in `data`."""
+    config = data / "config.toml"
+    config.write_text(f'[models]\ndir = "{store.root}"\n[llm]\ntemperature = 0.0\n')
+    return assistant(
+        "chat", "--tools", "--allow", "python", stdin=stdin, timeout=timeout,
+        env={"ASSISTANT_CONFIG": str(config), "ASSISTANT_DATA_DIR": str(data)},
+    )  # fmt: skip
+
+
 @pytest.mark.models
 def test_plot_request_produces_an_attached_png(tmp_path: Path, real_store) -> None:
-    config = tmp_path / "config.toml"
-    config.write_text(f'[models]\ndir = "{real_store.root}"\n[llm]\ntemperature = 0.0\n')
-    done = assistant(
-        "chat",
-        "--tools",
-        "--allow",
-        "python",
-        stdin="Plot sin(x) from 0 to 10\n",
-        env={"ASSISTANT_CONFIG": str(config), "ASSISTANT_DATA_DIR": str(tmp_path)},
-    )
+    done = chat_with_python(tmp_path, real_store, "Plot sin(x) from 0 to 10\n")
     assert done.returncode == 0, done.stderr
     attached = done.stdout.split("(attached: ")[1].split(")")[0].split(", ")
     images = [Path(name.strip()) for name in attached]
@@ -210,17 +216,8 @@ def test_plot_request_produces_an_attached_png(tmp_path: Path, real_store) -> No
 
 @pytest.mark.models
 def test_funding_rounds_demo_imputes_then_plots_on_a_log_axis(tmp_path: Path, real_store) -> None:
-    config = tmp_path / "config.toml"
-    config.write_text(f'[models]\ndir = "{real_store.root}"\n[llm]\ntemperature = 0.0\n')
-    done = assistant(
-        "chat",
-        "--tools",
-        "--allow",
-        "python",
-        stdin=(ROOT / "tests" / "fixtures" / "funding_rounds.txt").read_text(),
-        env={"ASSISTANT_CONFIG": str(config), "ASSISTANT_DATA_DIR": str(tmp_path)},
-        timeout=900,
-    )
+    demo = (ROOT / "tests" / "fixtures" / "funding_rounds.txt").read_text()
+    done = chat_with_python(tmp_path, real_store, demo, timeout=900)
     assert done.returncode == 0, done.stderr
     said = done.stdout + done.stderr
     # The average valuation/raised ratio of C, D and E is 18.3473: A = 4.5x, B = 18x that.
