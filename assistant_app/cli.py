@@ -12,7 +12,14 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from assistant_app import cli_assistants, cli_conversations, cli_models, cli_sketch  # noqa: E402
+from assistant_app import (  # noqa: E402
+    cli_assistants,
+    cli_audit,
+    cli_conversations,
+    cli_imagine,
+    cli_models,
+    cli_sketch,
+)
 from assistant_app.config import Config, config_path, load_config, render_config  # noqa: E402
 from assistant_app.errors import AssistantError, UserVisibleError  # noqa: E402
 
@@ -82,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_assistants.add_parser(sub)
     cli_conversations.add_parser(sub)
     cli_sketch.add_parser(sub)
+    cli_audit.add_parser(sub)
+    cli_imagine.add_parser(sub)
     cfg = sub.add_parser("config", help="show the configuration or where it lives")
     cfg.add_argument("config_command", choices=("show", "path"))
     sub.add_parser("doctor", help="check audio, microphone, models and disk; print fixes")
@@ -119,6 +128,10 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
         return cli_conversations.run(args, config)
     if command == "sketch":
         return cli_sketch.run(args, config)
+    if command == "audit":
+        return cli_audit.run(args, config)
+    if command == "imagine":
+        return cli_imagine.run(args, config)
     if command == "config":
         print(render_config(config) if args.config_command == "show" else config_path())
         return 0

@@ -26,6 +26,7 @@ ENGINES: dict[str, tuple[str, ...]] = {
 CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("voice", "mode"): ("hands-free", "push-to-talk"),
     ("voice", "echo_cancellation"): ("webrtc", "speex", "none", "off"),
+    ("image", "dtype"): ("float32", "bfloat16"),
 }
 
 
@@ -174,6 +175,52 @@ class SketchConfig:
 
 
 @dataclass(frozen=True)
+class ImageConfig:
+    model: str = _doc(
+        "Catalog name of the image model (sd-turbo, sdxs-512-0.9, bk-sdm-tiny). None ships "
+        "offline: pull it once with `assistant models pull sd-turbo` (needs the network).",
+        default="sd-turbo",
+    )
+    steps: int = _doc(
+        "Denoising steps; 0 = the model's own (1 for sd-turbo). Each step of a 512 px picture "
+        "takes tens of seconds on a laptop CPU.",
+        default=0,
+    )
+    size: str = _doc(
+        "Picture size WIDTHxHEIGHT in pixels (multiples of 8); the models are trained at "
+        "512x512; 256x256 is several times faster but much worse.",
+        default="512x512",
+    )
+    guidance: float = _doc(
+        "Guidance scale (how literally the prompt is followed); negative = the model's own "
+        "(0 for the turbo models, which ignore it).",
+        default=-1.0,
+    )
+    strength: float = _doc(
+        "Picture from a picture: how much of the start image is changed, 0.1 (little) to 1.0 "
+        "(everything).",
+        default=0.5,
+    )
+    dtype: str = _doc(
+        "float32, or bfloat16 (half the memory; faster only on CPUs with bfloat16 support).",
+        default="float32",
+    )
+    threads: int = _doc(
+        "CPU threads for image generation; 0 = torch's default (all cores).", default=0
+    )
+    attention_slicing: bool = _doc(
+        "Compute attention in slices (the pre-torch-2 memory saver). Leave it off: torch's fused "
+        "attention is faster and smaller here (bench/image.py: slicing 3.4x slower at 512 px).",
+        default=False,
+    )
+    tiny_decoder: bool = _doc(
+        "Decode with the tiny autoencoder (catalog model taesd) when it is installed: under a "
+        "second instead of most of a minute, slightly softer detail.",
+        default=True,
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     models: ModelsConfig = field(default_factory=ModelsConfig)
     stt: SttConfig = field(default_factory=SttConfig)
@@ -184,6 +231,7 @@ class Config:
     embed: EmbedConfig = field(default_factory=EmbedConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
     sketch: SketchConfig = field(default_factory=SketchConfig)
+    image: ImageConfig = field(default_factory=ImageConfig)
 
     def replace(self, section: str, **changes: Any) -> Config:
         """A copy with some fields of one section changed (used by CLI flags)."""

@@ -27,6 +27,16 @@ class Conversation:
         self._entries: list[_Entry] = []
         self._lock = threading.Lock()
 
+    def load(self, messages: list[ChatMessage]) -> None:
+        """Starts from an earlier conversation (typed turns included); only what was said
+        counts, not tool calls and their results."""
+        entries = []
+        for n, message in enumerate(m for m in messages if m.role in ("user", "assistant")):
+            if message.content:
+                entries.append(_Entry(-1 - n, message.role, [message.content]))
+        with self._lock:
+            self._entries = entries
+
     def add_user(self, turn: int, text: str) -> None:
         with self._lock:
             self._entries.append(_Entry(turn, "user", [text]))

@@ -71,10 +71,6 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
-@runtime_checkable
-class ImageGenerator(Protocol):
-    """Makes an image from a prompt (implemented with diffusers by the image-generation work)."""
-
-    name: str
-
-    def generate(self, prompt: str, *, seed: int, steps: int, cancel: CancelToken) -> Any: ...
+# The image generator's Protocol lives beside its request and result (models.image_meta):
+# `ImageGenerator.generate(request, cancel, progress) -> ImageResult`.
+from models.image_meta import ImageGenerator  # noqa: E402, F401

@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from assistant_app.attachments import image_reader
+from assistant_app.audit import AUDIT_NAME, AuditLog
 from assistant_app.builtin_tools import default_tools
 from assistant_app.chat import Ask, ChatSession, OnTool, ThinkSettings, refuse
 from assistant_app.config import Config, data_dir
@@ -31,9 +33,15 @@ def toolbox_for(
 
     def rule(t: Tool) -> Tool:
         permission = "allow" if t.name in allow else profile.permission(t.name, t.permission)
-        return Tool(t.name, t.description, t.parameters, t.function, permission, t.untrusted_output)
+        return t.with_permission(permission)
 
-    return ToolBox(rule(t) for t in (*default_tools(keep_dir, tables), *extra))
+    from assistant_app.builtin_tools import configured_image_generator, image_tool
+    from assistant_app.image_history import FOLDER as IMAGES
+
+    # keep_dir is the data dir's attachments folder; pictures go to the images folder beside
+    # it, shared with `assistant imagine`. The image model loads on the tool's first call.
+    images = (image_tool(configured_image_generator, keep_dir.parent / IMAGES),) if keep_dir else ()
+    return ToolBox(rule(t) for t in (*default_tools(keep_dir, tables), *images, *extra))
 
 
 def knowledge_index(config: Config, profile: Profile, progress: Progress | None = None):  # noqa: ANN201
@@ -106,6 +114,11 @@ def build_session(
         think=think,
         retrieve=retriever(knowledge) if knowledge is not None else None,
         tables=tables,
+        read_image=image_reader(config),
+    )
+    audit = AuditLog(data_dir(config) / AUDIT_NAME)
+    session.on_audit = lambda use: audit.record(
+        use, conversation=session.conversation_id, assistant=profile.name
     )
     if persist:
         store = conversations(config)

@@ -123,6 +123,30 @@ def diff(old: Config, new_values: Changes) -> dict[str, dict[str, Any]]:
     return out
 
 
+# What a running app cannot swap without loading models again: (section, key) -> its label.
+RESTART_FIELDS = {
+    ("llm", "model"): "chat model",
+    ("llm", "engine"): "chat engine",
+    ("llm", "server_url"): "server address",
+    ("voice", "llm_model"): "voice chat model",
+    ("stt", "model"): "speech recognition",
+    ("voice", "stt_model"): "voice speech recognition",
+    ("tts", "engine"): "voice engine",
+    ("tts", "voice"): "voice",
+    ("tts", "speaking_rate"): "speaking rate",
+    ("voice", "echo_cancellation"): "echo cancellation",
+}
+
+
+def needs_restart(old: Config, new: Config) -> list[str]:
+    """The labels of changed settings that take effect only when the app starts again."""
+    return [
+        label
+        for (section, key), label in RESTART_FIELDS.items()
+        if getattr(getattr(old, section), key, None) != getattr(getattr(new, section), key, None)
+    ]
+
+
 def model_states(config: Config, names: list[str]) -> dict[str, ModelState]:
     """Installed / absent / damaged for each catalog model; may hash files, so not on a GUI
     thread."""
@@ -147,9 +171,11 @@ def catalog_names(role: str) -> list[str]:
 
 def default_tool_rules() -> dict[str, str]:
     """Each built-in tool and the permission it has when no assistant overrides it."""
-    from assistant_app.builtin_tools import default_tools
+    from assistant_app.builtin_tools import configured_image_generator, default_tools, image_tool
 
-    return {t.name: t.permission for t in default_tools(Path(tempfile.gettempdir()))}
+    folder = Path(tempfile.gettempdir())  # nothing is written: the tools are only listed
+    tools = [*default_tools(folder), image_tool(configured_image_generator, folder)]
+    return {t.name: t.permission for t in tools}
 
 
 def tool_rules(profiles: Profiles) -> dict[str, str]:

@@ -32,7 +32,8 @@ class VoiceEvent:
     """Something the user interface or the timeline wants to know, stamped with a clock."""
 
     kind: str  # speech_started, barge_in, end_of_speech, transcript, first_token, first_sentence,
-    # first_audio, reply_done, dropped, error (a turn failed), mic_silent (the device is mute)
+    # sentence (each one, as written), first_audio, reply_done, dropped, error (a turn failed),
+    # mic_silent (the device is mute)
     turn: int
     t: float
     text: str = ""
@@ -131,6 +132,7 @@ class ChatStage(Stage):
                 return
             if n == 0:
                 self.emit(VoiceEvent("first_sentence", item.turn, time.monotonic(), sentence))
+            self.emit(VoiceEvent("sentence", item.turn, time.monotonic(), sentence))
             yield Sentence(sentence, item.turn)
         yield Sentence("", item.turn)
 

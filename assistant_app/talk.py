@@ -6,12 +6,14 @@ import dataclasses
 import sys
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from assistant_app.config import Config
 from assistant_app.conversation import Conversation
+from assistant_app.engines import ChatModel
 from assistant_app.stages import VoiceEvent
 from assistant_app.voice_loop import VoiceEngines, VoiceLoop
 from audio.endpoint import TurnDetector
@@ -20,19 +22,16 @@ from audio.playback import Played
 TIMELINE = ("end_of_speech", "transcript", "first_token", "first_sentence", "first_audio")
 
 
+Report = Callable[[str, str], None]  # (role, state): "loading", "ready", or why it failed
+
+
 def load_engines(config: Config, *, echo: bool) -> VoiceEngines:
     """Loads and warms every engine the loop needs, so the first turn is as fast as the rest."""
-    from audio.stt import create_speech_to_text
-    from audio.tts import create_text_to_speech
-    from audio.vad import create_voice_activity_detector
     from models.llm import create_chat_model
     from models.store import open_store
 
     store = open_store(config)
     voice = config.voice
-    stt_config = dataclasses.replace(
-        config.stt, model=voice.stt_model or config.stt.model, beam_size=voice.stt_beam_size
-    )
     llm_config = dataclasses.replace(
         config.llm,
         model=voice.llm_model or config.llm.model,
@@ -40,18 +39,41 @@ def load_engines(config: Config, *, echo: bool) -> VoiceEngines:
     )
     chat = create_chat_model(llm_config, store)
     chat.warm_up(voice.system_prompt)
+    return load_ears_and_voice(config, store, chat, echo=echo)
+
+
+def load_ears_and_voice(
+    config: Config,
+    store,  # noqa: ANN001 - a models.store.ModelStore
+    chat: ChatModel,
+    *,
+    echo: bool,
+    report: Report | None = None,
+) -> VoiceEngines:
+    """Speech recognition, the voice, voice activity detection and the echo canceller around
+    a loaded chat model; `report` hears each role's state as it loads."""
+    from audio.stt import create_speech_to_text
+    from audio.tts import create_text_to_speech
+    from audio.vad import create_voice_activity_detector
+
+    say = report or (lambda role, state: None)
+    voice = config.voice
+    stt_config = dataclasses.replace(
+        config.stt, model=voice.stt_model or config.stt.model, beam_size=voice.stt_beam_size
+    )
+    say("speech recognition", "loading")
+    stt = create_speech_to_text(stt_config, store)
+    say("speech recognition", "ready")
+    say("voice", "loading")
+    tts = create_text_to_speech(config.tts, store)
+    vad = create_voice_activity_detector(config.vad, store)
     canceller = None
     if echo and voice.echo_cancellation != "off":
         from audio.echo import create_echo_canceller
 
         canceller = create_echo_canceller(voice.echo_cancellation)
-    return VoiceEngines(
-        create_speech_to_text(stt_config, store),
-        chat,
-        create_text_to_speech(config.tts, store),
-        create_voice_activity_detector(config.vad, store),
-        canceller,
-    )
+    say("voice", "ready")
+    return VoiceEngines(stt, chat, tts, vad, canceller)
 
 
 def make_loop(config: Config, engines: VoiceEngines, emit) -> VoiceLoop:  # noqa: ANN001

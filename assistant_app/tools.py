@@ -7,7 +7,7 @@ import logging
 import re
 import typing
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from assistant_app.errors import ToolError
@@ -28,6 +28,9 @@ class Tool:
     function: Callable[..., Any]
     permission: str = "allow"  # allow | ask | deny: what happens before it runs
     untrusted_output: bool = False  # its result carries outside text (files, pages, OCR)
+    # It acts beyond the conversation (runs code, writes files, reaches outside the app): after
+    # outside text entered the turn, a call to it is asked about even when set to "allow".
+    sensitive: bool = False
 
     def spec(self) -> dict[str, Any]:
         """The OpenAI-style description the chat template renders for the model."""
@@ -40,12 +43,17 @@ class Tool:
             },
         }
 
+    def with_permission(self, permission: str) -> Tool:
+        """The same tool under another permission (a profile's rule, or `--allow`)."""
+        return replace(self, permission=permission)
+
 
 def tool(
     function: Callable[..., Any] | None = None,
     *,
     permission: str = "allow",
     untrusted_output: bool = False,
+    sensitive: bool = False,
 ) -> Any:
     """Decorator: `@tool` or `@tool(permission="ask")` turns a typed function into a Tool."""
 
@@ -61,9 +69,8 @@ def tool(
             if param.default is inspect.Parameter.empty:
                 required.append(name)
         schema = {"type": "object", "properties": properties, "required": required}
-        return Tool(
-            fn.__name__, " ".join(summary.split()), schema, fn, permission, untrusted_output
-        )
+        description = " ".join(summary.split())
+        return Tool(fn.__name__, description, schema, fn, permission, untrusted_output, sensitive)
 
     return build(function) if function is not None else build
 

@@ -104,6 +104,7 @@ class VoiceLoop:
         if partial is not None:
             self.conversation.heard(partial.chunk.turn, heard_text(partial))
         self._emit(VoiceEvent("barge_in", turn, time.monotonic()))
+        self._idle.set()  # nothing is owed any more: the next turn (if any) clears it
 
     def push_to_talk(self, pressed: bool) -> None:
         """Press: interrupt and record everything; release: that recording is the turn."""
@@ -112,6 +113,10 @@ class VoiceLoop:
     def set_muted(self, muted: bool) -> None:
         """A muted microphone is not listened to at all (ordered with the audio already sent)."""
         self._mic.put(("muted", muted))
+
+    def set_detector(self, detector: TurnDetector) -> None:
+        """New listening settings (sensitivity, end-of-turn delay), from the next frame on."""
+        self._mic.put(("detector", detector))
 
     def set_mode(self, mode: str) -> None:
         """'hands-free' (voice activity starts turns) or 'push-to-talk'."""

@@ -65,7 +65,8 @@ class SoundDeviceInput(_PortAudioStream):
 
     failure = (
         "No microphone could be opened ({exc}). Plug one in, or set [audio] input_device "
-        "(`assistant doctor` lists the devices)."
+        "(`assistant doctor` lists the devices). On macOS, allow microphone access in System "
+        "Settings > Privacy & Security > Microphone, then try again."
     )
 
     def __init__(self, device: str, on_block: OnBlock) -> None:

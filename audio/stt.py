@@ -101,6 +101,16 @@ def openai_checkpoint(store: ModelStore, model: str) -> Path:
     return out
 
 
+def import_backend(config: SttConfig) -> None:
+    """Imports the engine's native library now (the app does this on its GUI thread at
+    start-up); a missing one is reported by create_speech_to_text, with the fix."""
+    try:
+        if config.engine == "faster-whisper":
+            import faster_whisper  # noqa: F401
+    except ImportError:
+        pass
+
+
 def create_speech_to_text(config: SttConfig, store: ModelStore):  # noqa: ANN201
     """The STT engine named in the config, on its verified model."""
     try:

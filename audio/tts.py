@@ -26,7 +26,9 @@ class HibariTextToSpeech:
     ) -> None:
         import hibari
 
-        self._tts = hibari.Hibari(voice=voice, model=model_path, threads=threads)
+        self._tts = hibari.Hibari(
+            voice=voice, model=model_path, threads=threads, g2p=_G2P.get(_british(voice))
+        )
         self._rate = speaking_rate
         self.sample_rate_hz = hibari.SAMPLE_RATE
         # The first call after loading is ~10x slower than the rest: pay it now, not on turn one.
@@ -89,6 +91,33 @@ class EspeakTextToSpeech:
         audio, rate = sf.read(io.BytesIO(wav), dtype="float32")
         self.sample_rate_hz = rate
         yield audio
+
+
+def import_backend(config: TtsConfig) -> None:
+    """Imports the engine's native library now (the app does this on its GUI thread at
+    start-up); a missing one is reported by create_text_to_speech, with the fix."""
+    try:
+        if config.engine == "hibari":
+            # Its pronunciation lexicons load in one json call that holds the GIL for ~0.2 s:
+            # here, not in the worker that loads the voice while the window is in use.
+            from hibari.g2p import G2P
+
+            british = _british(config.voice)
+            if british is not None and british not in _G2P:
+                _G2P[british] = G2P(british=british)
+        elif config.engine == "piper":
+            import piper  # noqa: F401
+    except ImportError:
+        pass
+
+
+_G2P: dict[bool, object] = {}  # hibari's phonemizers, by British or American English
+
+
+def _british(voice: str) -> bool | None:
+    from hibari.tts import VOICES
+
+    return VOICES[voice]["british"] if voice in VOICES else None
 
 
 def create_text_to_speech(config: TtsConfig, store: ModelStore):  # noqa: ANN201

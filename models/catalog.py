@@ -393,11 +393,12 @@ CATALOG: tuple[ModelEntry, ...] = (
     ),
 )
 
-# Vision-language GGUFs live in their own module (this one would pass 450 lines); the import
-# sits here because that module builds its entries from the classes above.
+# Vision-language GGUFs and image models live in their own modules (this one would pass 450
+# lines); the imports sit here because those modules build their entries from the classes above.
+from models.catalog_image import image_entries  # noqa: E402
 from models.catalog_vlm import VLM_ENTRIES  # noqa: E402
 
-CATALOG += VLM_ENTRIES
+CATALOG += VLM_ENTRIES + image_entries()
 
 
 def find(name: str) -> ModelEntry:

@@ -9,7 +9,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from assistant_app.config import load_config
-from ui.app import default_loader, start
+from ui.app import default_loader, default_voice_loader, import_engines, start
 from ui.bridge import Bridge
 from ui.main_window import MainWindow
 
@@ -20,9 +20,13 @@ def main(out: str, message: str) -> int:
     window = MainWindow(Bridge(), config=config)
     window.resize(1000, 640)
     window.show()
-    start(window, default_loader(config), config)
+    import_engines(config)
+    start(window, default_loader(config), config, None, default_voice_loader(config))
     deadline = time.monotonic() + 600
     state = {"sent": False}
+
+    def speech_settled() -> bool:
+        return all(s not in ("waiting", "loading") for s in window.readiness.states.values())
 
     def poll() -> None:
         if time.monotonic() > deadline:
@@ -31,7 +35,7 @@ def main(out: str, message: str) -> int:
             state["sent"] = True
             window.input.setText(message)
             window.send()
-        elif window.send_button.isEnabled() and state["sent"]:
+        elif window.send_button.isEnabled() and state["sent"] and speech_settled():
             window.grab().save(out)
             print(window.view.toPlainText())
             app.exit(0)

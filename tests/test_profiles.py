@@ -70,7 +70,8 @@ def test_instructions_and_tool_rules_apply(data: Path) -> None:
     session = build_session(Config(), model, profile, tools=True)
     assert "".join(session.stream("What is 2+2?")) == "I may not calculate."
     assert "Never do arithmetic." in model.seen[0][0].content
-    assert model.offered == [["python"], ["python"]]  # the denied tool is never offered ...
+    # The denied tool is never offered ...
+    assert model.offered == [["python", "generate_image"], ["python", "generate_image"]]
     assert "no tool named 'calculator'" in session.history[2].content  # ... nor run
 
 

@@ -257,3 +257,28 @@ def test_a_huge_file_is_cut_off_at_the_limit(keep: Path) -> None:
     result = run_python(code, keep_dir=keep, max_file_mb=1)
     assert not result.ok and result.error == "wrote a file larger than 1 MB"
     assert os.path.getsize(keep / "big.bin") <= 1024 * 1024
+
+
+def test_the_users_ssh_keys_are_out_of_reach(keep: Path) -> None:
+    ssh = Path.home() / ".ssh"
+    listing = run_python(f"import os\nprint(os.listdir({str(ssh)!r}))", keep_dir=keep)
+    assert not listing.ok and listing.error.startswith("blocked: listing a folder outside")
+    key = run_python(f"print(open({str(ssh / 'id_rsa')!r}).read())", keep_dir=keep)
+    assert not key.ok and key.error.startswith("blocked: reading outside the sandbox")
+    # "~" is the sandbox's own folder: a model writing ~/.ssh finds nothing of the user's.
+    home = run_python("import os\nprint(os.path.expanduser('~'))", keep_dir=keep)
+    assert home.ok and str(Path.home()) != home.stdout.strip()
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import socket\ns = socket.socket()\ns.bind(('127.0.0.1', 0))\ns.listen()",
+        "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+        "s.sendto(b'x', ('192.0.2.1', 53))",
+        "import socket\nsocket.getaddrinfo('example.com', 80)",
+    ],
+)
+def test_listening_sending_and_name_lookups_are_refused(keep: Path, code: str) -> None:
+    result = run_python(code, keep_dir=keep)
+    assert not result.ok and result.error.startswith("tried to open a network connection")

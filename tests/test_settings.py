@@ -108,9 +108,10 @@ def test_models_in_an_empty_store_are_absent(tmp_path: Path) -> None:
 
 def test_tool_rules_live_in_the_current_assistant(tmp_path: Path) -> None:
     profiles = Profiles(tmp_path)
-    assert settings.tool_rules(profiles) == {"calculator": "allow", "python": "ask"}
+    defaults = {"calculator": "allow", "python": "ask", "generate_image": "allow"}
+    assert settings.tool_rules(profiles) == defaults
     profiles.save(Profile("Tutor", tools={"calculator": "ask"}))
     profiles.use("Tutor")
     settings.save_tool_rules(profiles, {"calculator": "allow", "python": "deny"})
     assert profiles.load("Tutor").tools == {"python": "deny"}  # a default rule is left out
-    assert settings.tool_rules(profiles) == {"calculator": "allow", "python": "deny"}
+    assert settings.tool_rules(profiles) == defaults | {"python": "deny"}

@@ -222,3 +222,29 @@ def test_untouched_settings_are_not_rewritten(qtbot, env) -> None:
     assert config.vad.threshold == 0.123 and config.tts.speaking_rate == 1.1
     assert config.vad.end_of_turn_silence_ms == Config().vad.end_of_turn_silence_ms
     assert "end_of_turn_silence_ms" not in path.read_text()  # still follows the default
+
+
+def test_saved_settings_apply_to_the_running_window(qtbot, env) -> None:
+    from tests.fakes import FakeChatModel
+    from ui.app import start
+    from ui.bridge import Bridge
+    from ui.main_window import MainWindow
+
+    window = MainWindow(Bridge(), config=load_config())
+    qtbot.addWidget(window)
+    start(window, lambda report: FakeChatModel([]), window.config)
+    qtbot.waitUntil(lambda: window.send_button.isEnabled())
+    conversation = window.session.conversation_id
+    assert window.session.toolbox.get("calculator").permission == "allow"
+    dialog = _dialog(qtbot)
+    dialog.tools["calculator"].setCurrentText("deny")
+    dialog.think_budget.setValue(45)
+    dialog.vad_threshold.setValue(0.7)
+    dialog.speaking_rate.setValue(1.25)
+    dialog.settings_saved.connect(window._settings_saved)
+    dialog.accept()
+    qtbot.waitUntil(lambda: window.session.toolbox.get("calculator").permission == "deny")
+    assert window.session.conversation_id == conversation  # the same conversation, reopened
+    assert window.session.think.budget_s == 45
+    assert "Restart the app to use the new speaking rate." in window.status.text()
+    assert "threshold" not in window.status.text()  # listening applies at once

@@ -21,7 +21,8 @@ from ui import (
     sketch_view,  # noqa: E402
 )
 from ui.bridge import Bridge  # noqa: E402
-from ui.main_window import MainWindow, sketch_output_path  # noqa: E402
+from ui.main_window import MainWindow  # noqa: E402
+from ui.sketch_files import sketch_output_path  # noqa: E402
 from vision.layout import SketchLayout  # noqa: E402
 from vision.page_check import Interaction, KindCount, PageReport  # noqa: E402
 from vision.sketch import SketchResult  # noqa: E402
@@ -147,39 +148,32 @@ def test_an_image_without_a_suffix_is_sniffed(qtbot, tmp_path: Path) -> None:
     assert runner.calls[0][1] == tmp_path / "scan.html"
 
 
-@pytest.mark.parametrize(
-    ("name", "content", "expected"),
-    [
-        ("notes.pdf", b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n", "Export the drawing as a PNG"),
-        ("notes.txt", b"a login page with two fields", "notes.txt is not an image"),
-    ],
-)
-def test_a_non_image_is_refused_with_a_message(
-    qtbot, tmp_path: Path, name: str, content: bytes, expected: str
-) -> None:
+def test_a_pdf_that_is_not_a_document_says_to_export_a_png(qtbot, tmp_path: Path) -> None:
     runner = FakeRunner()
     window = _window(qtbot, runner)
-    path = tmp_path / name
-    path.write_bytes(content)
+    path = tmp_path / "notes.pdf"
+    path.write_bytes(b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n")
     drop(window, path)
-    assert expected in window.status.text()
-    assert expected in window.view.toPlainText()
+    qtbot.waitUntil(lambda: "export it as a PNG" in window.status.text())
+    assert "export it as a PNG" in window.view.toPlainText()
     assert runner.calls == [] and not window.sketch_view.isVisible()
 
 
 def test_several_files_or_a_web_link_are_refused(qtbot, sketch: Path, tmp_path: Path) -> None:
     runner = FakeRunner()
     window = _window(qtbot, runner)
-    drop(window, sketch, sketch)
-    assert "one sketch at a time (2 files" in window.status.text()
     mime = QMimeData()
     mime.setUrls([QUrl("https://example.com/sketch.png")])
     flags = (Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     window.dropEvent(QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, *flags))
-    assert "Only image files" in window.status.text()
+    assert "Only files can be dropped here" in window.status.text()
     drop(window, tmp_path / "gone.png")
     assert "was not found" in window.status.text()
     assert runner.calls == []
+    drop(window, sketch, sketch)  # the first becomes a page; the second is refused
+    assert "drop one sketch at a time" in window.status.text()
+    qtbot.waitUntil(lambda: window.sketch_view.html_path is not None)
+    assert len(runner.calls) == 1
 
 
 def test_a_pipeline_error_is_shown(qtbot, sketch: Path) -> None:

@@ -60,12 +60,25 @@ class Room:
         while self.loop._mic.qsize() > 2:  # stay in step with the listener, as a device would
             time.sleep(0.001)
 
+    def starved(self) -> bool:
+        """More speech is coming but less than two blocks are queued. The room steps faster
+        than real time; a real speaker would not run dry here (synthesis is faster than real
+        time), and a sudden restart after a gap is not what the canceller meets in a room."""
+        playback = self.loop.playback
+        with playback._lock:
+            chunks, offset = list(playback._chunks), playback._offset
+        if not chunks or any(not len(c.audio) for c in chunks):
+            return False  # silent, or the whole reply is queued
+        return sum(len(c.audio) for c in chunks) - offset < 2 * 768
+
     def run_until(self, done, limit_s: float = 60) -> None:  # noqa: ANN001
         deadline = time.monotonic() + limit_s
         while not done():
             assert time.monotonic() < deadline, "the room ran out of time"
-            if not self.loop.playback.playing and self.loop.busy and not len(self.user):
+            waiting = not self.loop.playback.playing or self.starved()
+            if waiting and self.loop.busy and not len(self.user):
                 time.sleep(0.005)  # waiting for speech to be synthesised
+                continue
             self.step()
 
 

@@ -21,11 +21,13 @@ log = logging.getLogger(__name__)
 ModelLoader = Callable[[Callable[[str], None]], ChatModel]
 # (profile, status report) -> a KnowledgeIndex or None; runs in the loading worker.
 Indexer = Callable[[Profile, Callable[[str], None]], object]
+# (the loaded chat model, per-role state report) -> VoiceEngines; runs in the loading worker.
+VoiceLoader = Callable[[ChatModel, Callable[[str, str], None]], object]
 
 
 def default_loader(config: Config) -> ModelLoader:
     """Loads the configured chat model, reporting store progress as status text."""
-    import models.llm  # heavy native import at start-up, never first inside a worker
+    import models.llm
     from models.store import open_store
 
     def load(report: Callable[[str], None]) -> ChatModel:
@@ -41,6 +43,45 @@ def default_loader(config: Config) -> ModelLoader:
         return models.llm.create_chat_model(config.llm, store)
 
     return load
+
+
+def default_voice_loader(config: Config) -> VoiceLoader:
+    """Speech recognition, the voice and voice activity detection, as `assistant talk` loads
+    them; the window's chat model answers spoken turns too unless [voice] llm_model names
+    another one."""
+    from assistant_app.talk import load_ears_and_voice
+    from models.store import open_store
+
+    def load(chat: ChatModel, report: Callable[[str, str], None]) -> object:
+        import dataclasses
+
+        import models.llm
+
+        store = open_store(config)
+        wanted = config.voice.llm_model or config.llm.model
+        if wanted != config.llm.model and config.llm.engine == "llama-cpp":
+            report("chat", f"loading the voice model {wanted}")
+            voice_llm = dataclasses.replace(
+                config.llm, model=wanted, max_reply_tokens=config.voice.max_reply_tokens
+            )
+            chat = models.llm.create_chat_model(voice_llm, store)
+            report("chat", "ready")
+        return load_ears_and_voice(config, store, chat, echo=True, report=report)
+
+    return load
+
+
+def import_engines(config: Config) -> None:
+    """The engines' native libraries, imported on the GUI thread at start-up: an extension
+    module's import holds the GIL while it loads, which inside a worker freezes the window
+    (measured: ~200 ms while the speech models load)."""
+    import models.llm  # noqa: F401
+    from audio.stt import import_backend as import_stt
+    from audio.tts import import_backend as import_tts
+
+    import_stt(config.stt)
+    import_tts(config.tts)
+    import onnxruntime  # noqa: F401 - Silero VAD
 
 
 def default_indexer(config: Config) -> Indexer:
@@ -86,27 +127,51 @@ def open_session(
 
 
 def start(
-    window: MainWindow, loader: ModelLoader, config: Config, indexer: Indexer | None = None
+    window: MainWindow,
+    loader: ModelLoader,
+    config: Config,
+    indexer: Indexer | None = None,
+    voice_loader: VoiceLoader | None = None,
 ) -> None:
-    """Loads the chat model and opens the session off the GUI thread; attaches it when ready."""
+    """Loads the chat model and opens the session off the GUI thread, attaches it when ready,
+    then loads speech (typing works meanwhile). Each model's state reaches the window."""
     bridge = window.bridge
+    window.indexer = indexer
 
     def work() -> None:
+        bridge.model_state.emit("chat", "loading")
         try:
             model = loader(bridge.status_changed.emit)
             session = open_session(config, model, bridge, indexer)
-        except AssistantError as exc:
-            bridge.error_raised.emit(str(exc))
-            return
         except Exception as exc:  # noqa: BLE001 - the window must say why it cannot chat
-            log.exception("opening the chat session failed")
-            bridge.error_raised.emit(
-                f"The assistant could not start ({type(exc).__name__}: {exc})."
-            )
+            message = _readable(exc, "The assistant could not start")
+            bridge.model_state.emit("chat", message)
+            bridge.error_raised.emit(message)
             return
+        bridge.model_state.emit("chat", "ready")
         bridge.session_ready.emit(session)
+        if voice_loader is None:
+            bridge.voice_failed.emit("speech is not set up in this window")
+            return
+        try:
+            engines = voice_loader(model, bridge.model_state.emit)
+        except Exception as exc:  # noqa: BLE001 - typing still works: say why speech does not
+            message = _readable(exc, "Speech could not start")
+            for role in ("speech recognition", "voice"):
+                if window.readiness.states.get(role) != "ready":
+                    bridge.model_state.emit(role, message)
+            bridge.voice_failed.emit(message)
+            return
+        bridge.voice_ready.emit(engines)
 
     run_in_thread(work)
+
+
+def _readable(exc: Exception, what: str) -> str:
+    if isinstance(exc, AssistantError):
+        return str(exc)
+    log.error("%s", what, exc_info=exc)
+    return f"{what} ({type(exc).__name__}: {exc})."
 
 
 def run_app(config: Config) -> int:
@@ -116,11 +181,19 @@ def run_app(config: Config) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     window = MainWindow(Bridge(), config=config)
     window.show()
+    app.processEvents()  # the window is drawn before the imports below
+    import_engines(config)
     profiles = profiles_for(config)
     try:
         if profiles.load(profiles.current()).knowledge_folders:
             import models.embed  # noqa: F401 - torch at start-up, not first inside the worker
     except AssistantError:
         pass  # a damaged profile is reported by the loading worker, in the window
-    start(window, default_loader(config), config, default_indexer(config))
+    start(
+        window,
+        default_loader(config),
+        config,
+        default_indexer(config),
+        default_voice_loader(config),
+    )
     return app.exec()

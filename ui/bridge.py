@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
@@ -10,13 +11,19 @@ from PySide6.QtCore import QObject, QThread, Signal
 from assistant_app.messages import ToolCall
 from assistant_app.tools import Tool
 
+UNTRUSTED_REASON = (
+    "Asked because text from outside (an attached file or picture, a retrieved passage or a "
+    "tool's result) came into this conversation just now and could be steering the assistant."
+)
+
 
 class PermissionRequest:
     """A tool call waiting for the user: the worker blocks in `wait`, the GUI calls `answer`."""
 
-    def __init__(self, tool: str, arguments: dict[str, Any]) -> None:
+    def __init__(self, tool: str, arguments: dict[str, Any], reason: str = "") -> None:
         self.tool = tool
         self.arguments = dict(arguments)  # exactly what will run
+        self.reason = reason  # why a tool that is normally allowed asks this time
         self.allowed = False
         self._done = threading.Event()
 
@@ -54,10 +61,19 @@ class Bridge(QObject):
     sketch_progress = Signal(str)  # a step of the sketch-to-page pipeline
     sketch_finished = Signal(object)  # a vision.sketch.SketchResult
     sketch_failed = Signal(str)  # why no page came out (or "Stopped: ...")
+    image_progress = Signal(int, int)  # a picture is being drawn: step, of total steps
+    model_state = Signal(str, str)  # role ("chat", "speech recognition", "voice"), its state
+    voice_ready = Signal(object)  # VoiceEngines: speech recognition and the voice are loaded
+    voice_failed = Signal(str)  # why speech is unavailable, with the fix
+    voice_event = Signal(object)  # a VoiceEvent from the voice loop's stages
+    mic_level = Signal(float)  # the microphone's input level, 0..1, about ten a second
+    voice_exchange = Signal(str, str)  # a spoken turn: what the user said, what they heard
 
     def __init__(self) -> None:
         super().__init__()
         self.always_allowed: set[str] = set()
+        # Whether outside text entered the current turn (the window points it at its session).
+        self.outside_text: Callable[[], bool] = lambda: False
         self._lock = threading.Lock()
         self._pending: list[PermissionRequest] = []
         self._denying = False  # after Stop, until the next message: every ask is a no
@@ -66,12 +82,16 @@ class Bridge(QObject):
         """The session's `ask` callback (worker thread): may this call run?"""
         if QThread.currentThread() == self.thread():
             return False  # nobody could answer: waiting here would freeze the window
+        # A sensitive call after outside text (a file, a picture, a page) entered this turn may
+        # be the text steering the model: it always asks, whatever "Always allow" said.
+        steered = tool.permission == "allow" or (tool.sensitive and self.outside_text())
+        reason = UNTRUSTED_REASON if steered else ""
         with self._lock:
-            if tool.name in self.always_allowed:
+            if tool.name in self.always_allowed and not reason:
                 return True
             if self._denying:
                 return False
-            request = PermissionRequest(tool.name, call.arguments)
+            request = PermissionRequest(tool.name, call.arguments, reason)
             self._pending.append(request)
         self.permission_requested.emit(request)
         try:

@@ -4,7 +4,8 @@ Nothing in a reply reaches the network or opens on its own:
 - links are never followed by the view; clicking one shows its real host and asks before
   handing it to the system browser (`QDesktopServices.openUrl`);
 - images load only from local files inside the attachments folder (where the python tool keeps
-  its figures); remote `![img](http...)` images, and local files anywhere else, are not loaded;
+  its figures) and the images folder (generate_image's pictures); remote `![img](http...)`
+  images, and local files anywhere else, are not loaded;
 - raw HTML in a reply is not interpreted (Markdown is read with `MarkdownNoHTML`).
 """
 
@@ -27,7 +28,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QMessageBox, QTextBrowser, QWidget
 
-FENCE = re.compile(r"^```[^\n`]*\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
+FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
 MARKDOWN = (
     QTextDocument.MarkdownFeature.MarkdownDialectGitHub
     | QTextDocument.MarkdownFeature.MarkdownNoHTML
@@ -44,6 +45,12 @@ def attached_images(result: str) -> list[Path]:
     ]
 
 
+def is_page(language: str, code: str) -> bool:
+    """An HTML page (not a fragment of another language) that a browser can show."""
+    start = code.lstrip()[:15].lower()
+    return language in ("html", "htm") or start.startswith(("<!doctype html", "<html"))
+
+
 def new_block(cursor: QTextCursor) -> None:
     """A paragraph with default formats: no list, quote or code style carried over."""
     if cursor.block().length() > 1:
@@ -57,10 +64,19 @@ class ChatView(QTextBrowser):
     """Shows the conversation; the window feeds it turns, streaming text and tool results."""
 
     notice = Signal(str)  # something for the status line (a link not opened, code copied)
+    page_requested = Signal(str)  # "Preview page" under an HTML block: the page's source
 
-    def __init__(self, attachments_dir: Path, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        attachments_dir: Path,
+        parent: QWidget | None = None,
+        *,
+        images_dir: Path | None = None,
+    ) -> None:
         super().__init__(parent)
         self.attachments_dir = attachments_dir
+        # Folders whose images may be shown: the python tool's and generate_image's.
+        self.image_dirs = (attachments_dir, images_dir or attachments_dir.parent / "images")
         self.code_blocks: list[str] = []  # "copy:N" links copy code_blocks[N]
         self.setOpenLinks(False)  # anchorClicked decides; the view never navigates
         self.setOpenExternalLinks(False)
@@ -127,7 +143,7 @@ class ChatView(QTextBrowser):
         self._start = None
 
     def loadResource(self, kind: int, url: QUrl) -> object:  # noqa: N802 - Qt's name
-        """Only images, only local files in the attachments folder; nothing remote, ever."""
+        """Only images, only local files in the app's image folders; nothing remote, ever."""
         if kind == QTextDocument.ResourceType.ImageResource and url.isLocalFile():
             if self._allowed(Path(url.toLocalFile())):
                 return super().loadResource(kind, url)
@@ -141,7 +157,7 @@ class ChatView(QTextBrowser):
         at = 0
         for match in FENCE.finditer(text):
             self._insert_markdown(cursor, text[at : match.start()])
-            self._insert_code(cursor, match.group(1))
+            self._insert_code(cursor, match.group(2), match.group(1).strip().lower())
             at = match.end()
         self._insert_markdown(cursor, text[at:])
         for image in images:
@@ -153,7 +169,7 @@ class ChatView(QTextBrowser):
             new_block(cursor)
             cursor.insertFragment(QTextDocumentFragment.fromMarkdown(text.strip("\n"), MARKDOWN))
 
-    def _insert_code(self, cursor: QTextCursor, code: str) -> None:
+    def _insert_code(self, cursor: QTextCursor, code: str, language: str = "") -> None:
         index = len(self.code_blocks)
         self.code_blocks.append(code.rstrip("\n"))
         new_block(cursor)
@@ -161,7 +177,10 @@ class ChatView(QTextBrowser):
             f'<pre style="background:#f3f3f3">{html.escape(self.code_blocks[-1])}</pre>'
         )
         new_block(cursor)
-        cursor.insertHtml(f'<a href="copy:{index}">Copy</a>')
+        links = f'<a href="copy:{index}">Copy</a>'
+        if is_page(language, code):
+            links += f' · <a href="page:{index}">Preview page</a>'
+        cursor.insertHtml(links)
 
     def _image_html(self, image: Path) -> str:
         url = QUrl.fromLocalFile(str(image)).toString()
@@ -172,13 +191,19 @@ class ChatView(QTextBrowser):
 
     def _allowed(self, path: Path) -> bool:
         try:
-            return path.resolve().is_relative_to(self.attachments_dir.resolve()) and path.is_file()
+            where = path.resolve()
+            inside = any(where.is_relative_to(d.resolve()) for d in self.image_dirs)
+            return inside and path.is_file()
         except OSError:
             return False
 
     def _clicked(self, url: QUrl) -> None:
         if url.scheme() == "copy":
             self._copy(url.path())
+        elif url.scheme() == "page":
+            index = url.path()
+            if index.isdigit() and int(index) < len(self.code_blocks):
+                self.page_requested.emit(self.code_blocks[int(index)])
         else:
             self._open_link(url)
 

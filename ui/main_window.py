@@ -1,7 +1,9 @@
-"""The main window: conversation, text box, send, stop, mute; a dropped sketch becomes a page."""
+"""The main window: conversation, text box, voice, send, stop, mute; a dropped sketch becomes a
+page."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable
@@ -17,28 +19,28 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMessageBox,
+    QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from assistant_app.cancel import CancelToken
+from assistant_app.builtin_tools import image_events
 from assistant_app.chat import ChatSession
 from assistant_app.config import Config, data_dir
-from assistant_app.errors import AssistantError, UserVisibleError
+from assistant_app.errors import AssistantError
+from assistant_app.untrusted import as_typed
+from assistant_app.voice_control import Devices
 from ui.bridge import Bridge, PermissionRequest
 from ui.chat_view import ChatView
+from ui.file_drops import FileDrops
 from ui.permission_dialog import ALWAYS, DENY, PermissionDialog
+from ui.readiness import ReadinessLine
 from ui.settings_dialog import SettingsDialog
 from ui.sidebar import Sidebar
-from ui.sketch_files import (  # noqa: F401 - sketch_output_path is used by tests
-    SketchRunner,
-    default_sketch_runner,
-    image_patterns,
-    sketch_output_path,
-    sketch_problem,
-)
-from ui.sketch_view import SketchDialog
+from ui.sketch_files import SketchRunner, default_sketch_runner, image_patterns
+from ui.sketch_flow import SketchFlow
+from ui.voice_wiring import VoiceWiring
 
 log = logging.getLogger(__name__)
 # (sketch, output HTML, cancel token, progress) -> a vision.sketch.SketchResult; runs in a worker.
@@ -47,8 +49,8 @@ log = logging.getLogger(__name__)
 class MainWindow(QMainWindow):
     """Opens at once; the chat model loads in the background and the status line says so.
 
-    Esc stops a reply, Ctrl+N starts a new conversation. `muted` (the Mute button) is read by
-    the voice wiring, which is what will speak replies; until it lands the app only shows text.
+    Esc stops a reply and speech, Ctrl+N starts a new conversation, holding Space in the empty
+    text box (or the Talk button) talks. Mute silences spoken replies; they are still shown.
     """
 
     def __init__(
@@ -56,6 +58,7 @@ class MainWindow(QMainWindow):
         bridge: Bridge,
         sketch_runner: SketchRunner | None = None,
         config: Config | None = None,
+        voice_devices: Devices | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("Assistant")
@@ -68,10 +71,9 @@ class MainWindow(QMainWindow):
         self.muted = False
         self.permission_dialog: PermissionDialog | None = None
         self.config = config
-        self.sketch_runner = sketch_runner or default_sketch_runner(config)
-        self.sketch_view = SketchDialog(self, self.cancel_sketch)
-        self._sketch_token: CancelToken | None = None
-        self._sketch_worker: threading.Thread | None = None
+        self.sketches = SketchFlow(self, sketch_runner or default_sketch_runner(config))
+        self.sketches.uses_default_runner = sketch_runner is None
+        self.sketch_view = self.sketches.view
         self.setAcceptDrops(True)
         self.view = ChatView(data_dir(config or Config()) / "attachments")
         self.input = QLineEdit(placeholderText="Type a message and press Enter")
@@ -82,16 +84,39 @@ class MainWindow(QMainWindow):
         self.mute_button.setToolTip("Do not speak replies aloud")
         self.sketch_button = QPushButton("Open sketch…")
         self.sketch_button.setToolTip("Turn a drawing of a web page into a working page")
+        self.drops = FileDrops(self)
+        self.attach_button = QPushButton("Attach…")
+        self.attach_button.setToolTip(
+            "Attach a picture to your next message, or add a text, Markdown or PDF file to the "
+            "assistant's knowledge (or drop files on the window)"
+        )
         self.input.setAcceptDrops(False)  # a file dropped on the text box goes to the window
         self.status = QLabel("Starting...")
+        self.readiness = ReadinessLine()
+        self.progress = QProgressBar()  # steps of something slow in a reply (a picture)
+        self.progress.setMaximumWidth(220)
+        self.progress.hide()
+        self.voice = VoiceWiring(self, voice_devices)
         row = QHBoxLayout()
-        buttons = (self.send_button, self.stop_button, self.mute_button, self.sketch_button)
+        buttons = (
+            self.send_button,
+            self.stop_button,
+            self.mute_button,
+            self.sketch_button,
+            self.attach_button,
+        )
         for widget in (self.input, *buttons):
             row.addWidget(widget)
         column = QVBoxLayout()
         column.addWidget(self.view)
+        column.addWidget(self.drops.bar)
         column.addLayout(row)
-        column.addWidget(self.status)
+        column.addWidget(self.voice.panel)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status, 1)
+        status_row.addWidget(self.progress)
+        column.addLayout(status_row)
+        column.addWidget(self.readiness)
         body = QWidget()
         body.setLayout(column)
         self.setCentralWidget(body)
@@ -100,7 +125,9 @@ class MainWindow(QMainWindow):
         self.stop_button.clicked.connect(self.stop)
         self.mute_button.toggled.connect(self.set_muted)
         self.sketch_button.clicked.connect(self.choose_sketch)
+        self.attach_button.clicked.connect(self.drops.choose)
         self.view.notice.connect(self.status.setText)
+        self.view.page_requested.connect(self.sketches.preview_html)
         QShortcut(QKeySequence("Esc"), self, activated=self.stop)
         QShortcut(QKeySequence.StandardKey.New, self, activated=self.new_conversation)
         QShortcut(QKeySequence.StandardKey.Open, self, activated=self.choose_sketch)
@@ -109,12 +136,14 @@ class MainWindow(QMainWindow):
         bridge.reply_finished.connect(self._finish_reply)
         bridge.error_raised.connect(self._show_error)
         bridge.session_ready.connect(self.attach)
+        bridge.model_state.connect(self.readiness.set_state)
+        bridge.image_progress.connect(self._image_progress)
         bridge.permission_requested.connect(self._ask_permission)
         bridge.tool_finished.connect(self.view.add_tool_result)
-        bridge.sketch_progress.connect(self._sketch_progress)
-        bridge.sketch_finished.connect(self._sketch_finished)
-        bridge.sketch_failed.connect(self._sketch_failed)
         self.sidebar: Sidebar | None = None
+        self.indexer = None  # set by ui.app.start: how the assistant's knowledge is indexed
+        self._notice_when_ready = ""
+        self._reindex_after_reply = False
         if config is not None:
             self._add_sidebar(config)
         self._set_busy(True)
@@ -141,16 +170,27 @@ class MainWindow(QMainWindow):
             return
         from ui.app import open_session
 
-        model, config, bridge = self.session.model, self.config, self.bridge
+        model, config, bridge, indexer = self.session.model, self.config, self.bridge, self.indexer
         self._set_busy(True)
 
         def work() -> None:
             try:
-                bridge.session_ready.emit(open_session(config, model, bridge, resume=conversation))
+                session = open_session(config, model, bridge, indexer, resume=conversation)
             except AssistantError as exc:
                 bridge.error_raised.emit(str(exc))
+            else:
+                bridge.session_ready.emit(session)
 
         run_in_thread(work)
+
+    def reindex(self, notice: str) -> None:
+        """The assistant's knowledge changed: the conversation reopens on the new index (after
+        the reply in progress, if any) and `notice` is shown once it is ready."""
+        self._notice_when_ready = notice
+        if self.busy:
+            self._reindex_after_reply = True
+        elif self.session is not None and self.config is not None:
+            self.reopen(self.session.conversation_id)
 
     def open_settings(self) -> None:
         from assistant_app.cli_assistants import profiles_for
@@ -164,8 +204,30 @@ class MainWindow(QMainWindow):
         dialog.exec()
 
     def _settings_saved(self, config: Config) -> None:
-        self.config = config
-        self.status.setText("Settings saved. New models and voices take effect after a restart.")
+        """Listening, thinking longer and tool rules apply at once (tool rules by reopening
+        this conversation); models and voices need a restart, and the status line says which."""
+        from assistant_app.settings import needs_restart
+
+        old, self.config = self.config_or_default(), config
+        self.voice.apply_listening(config)
+        if self.session is not None:
+            self.session.think = dataclasses.replace(
+                self.session.think,
+                samples=config.llm.think_samples,
+                budget_s=config.llm.think_budget_s,
+            )
+        if self.sketches.uses_default_runner:
+            self.sketches.runner = default_sketch_runner(config)
+        later = needs_restart(old, config)
+        notice = "Settings saved and applied." + (
+            f" Restart the app to use the new {', '.join(later)}." if later else ""
+        )
+        self.status.setText(notice)
+        if self.session is not None:
+            self.reindex(notice)  # the assistant's tool rules and knowledge, read again
+
+    def config_or_default(self) -> Config:
+        return self.config or Config()
 
     @property
     def busy(self) -> bool:
@@ -174,31 +236,42 @@ class MainWindow(QMainWindow):
     def attach(self, session: ChatSession) -> None:
         """Called (in the GUI thread) once a session is ready; a resumed one is shown."""
         self.session = session
+        self.bridge.outside_text = lambda: session.untrusted_in_context
+        if (events := image_events(session.toolbox)) is not None:
+            events.on_status = self.bridge.status_changed.emit
+            events.on_progress = self.bridge.image_progress.emit
+            events.cancel_token = session.turns.token  # Stop ends the picture within a step
         self.view.clear_conversation()
         for message in session.history:
             if message.role == "user":
-                self.view.add_user(message.content)
+                self.view.add_user(as_typed(message.content))
             elif message.role == "assistant" and message.content:
                 self.view.begin_reply()
                 self.view.append_delta(message.content)
                 self.view.finish_reply()
-        self.status.setText(f"Ready: {session.model.name}")
+        self.status.setText(self._notice_when_ready or f"Ready: {session.model.name}")
+        self._notice_when_ready = ""
         self._set_busy(False)
+        self.voice.sync_history()
 
     def send(self) -> None:
         text = self.input.text().strip()
         if not text or self.session is None or not self.send_button.isEnabled():
             return
         self.input.clear()
-        self.view.add_user(text)
+        self.voice.interrupt()  # typing over a spoken reply stops it
+        pictures = self.drops.take()
+        shown = f"{text}  [pictures: {', '.join(p.name for p in pictures)}]" if pictures else text
+        self.view.add_user(shown)
         self.view.begin_reply()
-        self.status.setText("Thinking...")
+        self.status.setText("Reading the pictures..." if pictures else "Thinking...")
         self._set_busy(True)
         self.bridge.begin_turn()
-        self._worker = run_in_thread(self._reply_worker(text))
+        self._worker = run_in_thread(self._reply_worker(text, pictures))
 
     def stop(self) -> None:
-        """Stops the reply; a permission question still open is answered "deny"."""
+        """Stops the reply and speech; a permission question still open is answered "deny"."""
+        self.voice.interrupt()
         if self.session is not None:
             self.session.stop()  # first: the worker a "deny" wakes must see the turn is over
         self.bridge.deny_pending()
@@ -214,38 +287,44 @@ class MainWindow(QMainWindow):
             self.stop()
             return
         self.session.reset()
+        self.voice.sync_history()
         self.view.clear_conversation()
         self.status.setText("New conversation.")
 
     def set_muted(self, muted: bool) -> None:
-        """Speech output (the voice wiring) reads `muted`; the button shows the state."""
+        """Spoken replies go silent (and are still shown); the button shows the state."""
         self.muted = muted
+        self.voice.set_muted(muted)
         self.mute_button.setText("Muted" if muted else "Mute")
-        self.status.setText("Replies will not be spoken." if muted else "Replies may be spoken.")
+        self.status.setText(
+            "Spoken replies are muted (still shown here)." if muted else "Spoken replies are on."
+        )
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         """Stops a reply in progress and lets its thread leave native code before exit."""
         self.stop()
         self.cancel_sketch()
+        self.voice.close()
         if self._worker is not None:
             self._worker.join(timeout=5)
-        if self._sketch_worker is not None:
+        if self.sketches.worker is not None:
             # OCR and the browser do not check the token: do not wait for them at exit.
-            self._sketch_worker.join(timeout=2)
+            self.sketches.worker.join(timeout=2)
         super().closeEvent(event)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt's name
-        """Any file is welcome here; the drop says what is wrong with one that is not a sketch."""
+        """Any file is welcome here; the drop says what is wrong with one that cannot be used."""
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt's name
-        """A dropped image starts the sketch flow; anything else gets a message."""
+        """A sketch starts a page, a picture waits for the next message, a document joins the
+        assistant's knowledge; anything else gets a one-line reason (ui.drop_routing)."""
         urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
         event.acceptProposedAction()
-        self.open_sketch_files([Path(u.toLocalFile()) if u.isLocalFile() else None for u in urls])
+        self.drops.handle([Path(u.toLocalFile()) if u.isLocalFile() else None for u in urls])
 
     def choose_sketch(self) -> None:
         """The "Open sketch…" button: pick a drawing of a web page."""
@@ -257,72 +336,18 @@ class MainWindow(QMainWindow):
 
     def open_sketch_files(self, paths: list[Path | None]) -> bool:
         """Starts turning the one image in `paths` into a page; says why not otherwise."""
-        problem = sketch_problem(paths)
-        if not problem and self.sketch_view.running:
-            problem = (
-                "A sketch is already being turned into a page: wait for it, or cancel it in the "
-                "sketch window, then drop this one again."
-            )
-        if problem:
-            self._show_notice(problem)
-            return False
-        self.start_sketch(paths[0])
-        return True
-
-    def start_sketch(self, image: Path) -> None:
-        """Runs the sketch runner on `image` in a worker thread; the dialog shows the way."""
-        fallback = data_dir(self.config or Config()) / "sketches"
-        out_html = sketch_output_path(image, fallback)
-        token = self._sketch_token = CancelToken.never()
-        self.sketch_view.start(image)
-        self.sketch_view.show()
-        self.sketch_view.raise_()
-        self.status.setText(f"Turning {image.name} into a page...")
-        self._sketch_worker = run_in_thread(self._sketch_work(image, out_html, token))
+        return self.sketches.open_files(paths)
 
     def cancel_sketch(self) -> None:
-        """Stops the sketch in progress at its next step (model writing stops within a token)."""
-        if self._sketch_token is not None:
-            self._sketch_token.cancel()
+        self.sketches.cancel()
 
-    def _sketch_work(self, image: Path, out_html: Path, token: CancelToken) -> Callable[[], None]:
-        runner, bridge = self.sketch_runner, self.bridge
-
-        def progress(step: str) -> None:
-            if token.cancelled:  # steps between the model's tokens stop here
-                raise UserVisibleError("Stopped: the page was not finished.")
-            bridge.sketch_progress.emit(step)
-
-        def work() -> None:
-            try:
-                result = runner(image, out_html, token, progress)
-            except AssistantError as exc:
-                bridge.sketch_failed.emit(str(exc))
-            except Exception as exc:  # noqa: BLE001 - a stage surfaces every failure readably
-                log.exception("sketch to page failed on %s", image)
-                bridge.sketch_failed.emit(f"The sketch could not be turned into a page: {exc}")
-            else:
-                bridge.sketch_finished.emit(result)
-
-        return work
-
-    def _sketch_progress(self, step: str) -> None:
-        self.sketch_view.add_progress(step)
-        self.status.setText(f"Sketch: {step}")
-
-    def _sketch_finished(self, result: object) -> None:
-        self.sketch_view.show_result(result)
-        self.status.setText(f"Page ready: {result.html_path}")
-
-    def _sketch_failed(self, message: str) -> None:
-        self.sketch_view.show_error(message)
-        self._show_notice(message)
-
-    def _reply_worker(self, text: str) -> Callable[[], None]:
+    def _reply_worker(self, text: str, pictures: list[Path]) -> Callable[[], None]:
         session, bridge = self.session, self.bridge
 
         def work() -> None:
             try:
+                for picture in pictures:  # read (OCR) here, off the GUI thread
+                    session.attach_image(picture)
                 for piece in session.stream(text):
                     bridge.reply_delta.emit(piece)
             except AssistantError as exc:
@@ -339,7 +364,9 @@ class MainWindow(QMainWindow):
         """A worker waits on `request`; the dialog shows exactly what would run."""
         if request.answered:
             return  # stopped before the question reached the window
-        dialog = self.permission_dialog = PermissionDialog(self, request.tool, request.arguments)
+        dialog = self.permission_dialog = PermissionDialog(
+            self, request.tool, request.arguments, request.reason
+        )
         self.status.setText(f"Waiting for you to allow or deny {request.tool}...")
 
         def answered(choice: str) -> None:
@@ -354,7 +381,16 @@ class MainWindow(QMainWindow):
         dialog.answered.connect(answered)
         dialog.open()
 
+    def _image_progress(self, step: int, total: int) -> None:
+        self.progress.setRange(0, total)
+        self.progress.setValue(step)
+        self.progress.setFormat(f"Drawing: step {step} of {total}")
+        self.progress.show()
+        if step >= total:
+            self.status.setText("Drawing: decoding the picture...")
+
     def _finish_reply(self) -> None:
+        self.progress.hide()
         self.view.finish_reply()
         self._worker = None
         self._set_busy(False)
@@ -363,6 +399,10 @@ class MainWindow(QMainWindow):
         self._reply_failed = False
         if self.sidebar is not None:
             self.sidebar.refresh_conversations()
+        self.voice.sync_history()
+        if self._reindex_after_reply:
+            self._reindex_after_reply = False
+            self.reindex(self._notice_when_ready)
         if self._reset_after_reply:
             self._reset_after_reply = False
             self.new_conversation()
@@ -372,8 +412,9 @@ class MainWindow(QMainWindow):
         self.status.setText(message)
         self.view.show_error(message)
 
-    def _show_notice(self, message: str) -> None:
-        """A message from outside the chat (the sketch flow): never cuts into a streaming reply."""
+    def show_notice(self, message: str) -> None:
+        """A message from outside the chat (sketches, the microphone): never cuts into a
+        streaming reply."""
         self.status.setText(message)
         if not self.view.streaming:
             self.view.show_error(message)

@@ -39,7 +39,9 @@ class PermissionDialog(QDialog):
 
     answered = Signal(str)
 
-    def __init__(self, parent: QWidget | None, tool: str, arguments: dict[str, Any]) -> None:
+    def __init__(
+        self, parent: QWidget | None, tool: str, arguments: dict[str, Any], reason: str = ""
+    ) -> None:
         super().__init__(parent)
         self.tool = tool
         self.choice = ""
@@ -63,6 +65,11 @@ class PermissionDialog(QDialog):
             QLabel(f"The assistant wants to run <b>{html.escape(tool)}</b> with exactly this:")
         )
         column.addWidget(self.code)
+        if reason:  # asked only because of outside text: say so, and offer no "always"
+            why = QLabel(reason, wordWrap=True)
+            why.setStyleSheet("color:#8a4b00")
+            column.addWidget(why)
+            self.always_button.setEnabled(False)
         column.addLayout(row)
         self.once_button.clicked.connect(lambda: self._answer(ONCE))
         self.always_button.clicked.connect(lambda: self._answer(ALWAYS))

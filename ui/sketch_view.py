@@ -58,13 +58,20 @@ class SketchDialog(QDialog):
 
     def start(self, image: Path) -> None:
         """Clears the last run and shows that `image` is being turned into a page."""
+        self.begin(
+            f"Sketch to page: {image.name}",
+            f"Turning {image.name} into a page (this takes a minute or two)",
+        )
+
+    def begin(self, title: str, first_step: str) -> None:
+        """Clears the last run; a new one (a sketch, or a page from a reply) starts."""
         self.html_path = None
         self.progress.clear()
         self.preview.clear()
-        self.preview.setText("The page appears here once it is written and checked.")
+        self.preview.setText("The page appears here once it is ready.")
         self.summary.clear()
-        self.setWindowTitle(f"Sketch to page: {image.name}")
-        self.add_progress(f"Turning {image.name} into a page (this takes a minute or two)")
+        self.setWindowTitle(title)
+        self.add_progress(first_step)
         self._set_running(True)
 
     def add_progress(self, step: str) -> None:

@@ -1,0 +1,1 @@
+"""The prompt-injection attack corpus and the tests and benchmark that run it."""
