@@ -67,9 +67,7 @@ def run_python(
             given[Path(name).name] = text.encode("utf-8")
         settings = dict(root=str(root), work=str(work), timeout_s=timeout_s, memory_mb=memory_mb)
         settings.update(max_processes=max_processes, max_file_mb=max_file_mb)
-        command = [sys.executable, "-I", str(CHILD), json.dumps(settings)]
-        if sys.platform == "darwin":
-            pass  # No namespaces, Landlock or seccomp: `sandbox-exec -p PROFILE` would wrap this.
+        command = _confined([sys.executable, "-I", str(CHILD), json.dumps(settings)], root)
         # Built from nothing: keys and tokens in the assistant's environment never reach the code.
         env = {
             "PATH": "/usr/bin:/bin", "HOME": str(work), "LANG": "C.UTF-8", "MPLBACKEND": "Agg",
@@ -102,6 +100,29 @@ def run_python(
         return SandboxResult(ok, stdout, stderr, files, images, error, texts)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def macos_profile(root: Path) -> str:
+    """A sandbox-exec (Seatbelt) profile for macOS, which has no namespaces, Landlock or
+    seccomp: no network at all, and writing only inside the sandbox's own folder. Reading stays
+    open (the interpreter and its libraries live all over the disk) except the user's secrets."""
+    home = Path.home()
+    secrets = [home / d for d in (".ssh", ".aws", ".gnupg", ".config", "Library/Keychains")]
+    hidden = " ".join(f'(subpath "{p}")' for p in secrets)
+    return (
+        "(version 1)\n(allow default)\n(deny network*)\n"
+        f'(deny file-write* (require-not (require-any (subpath "{root}") '
+        '(literal "/dev/null") (literal "/dev/dtracehelper"))))\n'
+        f"(deny file-read* {hidden})\n"
+    )
+
+
+def _confined(command: list[str], root: Path) -> list[str]:
+    """On macOS the child runs under sandbox-exec (the child's own limits still apply); on Linux
+    it confines itself (network namespace, Landlock, seccomp: see sandbox_child)."""
+    if sys.platform == "darwin" and shutil.which("sandbox-exec"):
+        return ["sandbox-exec", "-p", macos_profile(root), *command]
+    return command
 
 
 def _wait_then_kill_group(child: subprocess.Popen, timeout_s: float) -> bool:

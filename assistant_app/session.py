@@ -28,8 +28,10 @@ def toolbox_for(
     extra: tuple[Tool, ...] = (),
     keep_dir: Path | None = None,
     tables: TableFiles | None = None,
+    drawing: bool = False,
 ) -> ToolBox:
-    """The built-in tools (and `extra` ones) with the profile's permissions; `allow` wins."""
+    """The built-in tools (and `extra` ones) with the profile's permissions; `allow` wins.
+    `drawing`: an image model is installed, so generate_image is offered."""
 
     def rule(t: Tool) -> Tool:
         permission = "allow" if t.name in allow else profile.permission(t.name, t.permission)
@@ -40,8 +42,30 @@ def toolbox_for(
 
     # keep_dir is the data dir's attachments folder; pictures go to the images folder beside
     # it, shared with `assistant imagine`. The image model loads on the tool's first call.
-    images = (image_tool(configured_image_generator, keep_dir.parent / IMAGES),) if keep_dir else ()
+    images = ()
+    if keep_dir is not None and drawing:
+        images = (image_tool(configured_image_generator, keep_dir.parent / IMAGES),)
     return ToolBox(rule(t) for t in (*default_tools(keep_dir, tables), *images, *extra))
+
+
+NO_DRAWING = (
+    "You cannot draw or generate pictures here: no image model is installed. If asked for a "
+    "picture, say so and that `assistant models pull sd-turbo` (when online) installs one. "
+    "Charts and plots are made with the python tool."
+)
+
+
+def image_model_ready(config: Config) -> bool:
+    """Whether the [image] model is installed (checked without loading or downloading)."""
+    from assistant_app.errors import AssistantError
+    from models.diffusion import check_image_model
+    from models.store import open_store
+
+    try:
+        check_image_model(config, open_store(config))
+    except AssistantError:
+        return False
+    return True
 
 
 def knowledge_index(config: Config, profile: Profile, progress: Progress | None = None):  # noqa: ANN201
@@ -92,6 +116,11 @@ def build_session(
     """A session whose system prompt carries the profile's instructions, saved as it goes: a
     new conversation, or the one with id `resume`."""
     system = config.llm.system_prompt
+    drawing = image_model_ready(config)
+    if not drawing:
+        # Small models reach for a drawing tool even for charts, so none is offered without
+        # an image model; asked for a picture, the assistant can still say why not.
+        system += f"\n\n{NO_DRAWING}"
     if profile.instructions:
         system += f"\n\nInstructions for this assistant ({profile.name}): {profile.instructions}"
     window = ContextWindow(
@@ -104,7 +133,7 @@ def build_session(
     session = ChatSession(
         model,
         system,
-        toolbox_for(profile, allow, _search_tools(knowledge), keep_dir, tables)
+        toolbox_for(profile, allow, _search_tools(knowledge), keep_dir, tables, drawing)
         if tools or profile.tools
         else None,
         ask=ask,

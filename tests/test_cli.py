@@ -208,6 +208,7 @@ def chat_with_python(
 def test_plot_request_produces_an_attached_png(tmp_path: Path, real_store) -> None:
     done = chat_with_python(tmp_path, real_store, "Plot sin(x) from 0 to 10\n")
     assert done.returncode == 0, done.stderr
+    assert "(attached: " in done.stdout, done.stdout + done.stderr
     attached = done.stdout.split("(attached: ")[1].split(")")[0].split(", ")
     images = [Path(name.strip()) for name in attached]
     assert images and all(image.parent == tmp_path / "attachments" for image in images)

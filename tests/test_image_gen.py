@@ -236,12 +236,35 @@ def test_the_tool_loads_lazily_and_answers_honestly_without_a_model(tmp_path: Pa
 def test_sessions_offer_the_tool_without_loading_a_model(tmp_path: Path) -> None:
     from assistant_app.session import toolbox_for
 
-    box = toolbox_for(Profile("default"), keep_dir=tmp_path / "attachments")
+    box = toolbox_for(Profile("default"), keep_dir=tmp_path / "attachments", drawing=True)
     found = box.get("generate_image")
     assert found is not None and found.permission == "allow"
     assert set(found.parameters["properties"]) == {"prompt", "seed", "image", "strength"}
     assert image_events(box) is not None and image_events(ToolBox([])) is None
     assert toolbox_for(Profile("default")).get("generate_image") is None
+    no_model = toolbox_for(Profile("default"), keep_dir=tmp_path / "attachments")
+    assert no_model.get("generate_image") is None  # not offered without an image model
+
+
+def test_without_an_image_model_the_assistant_is_told_it_cannot_draw(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Offered a drawing tool it cannot use, the 1.5B model drew "Plot sin(x)" with it: the tool
+    is offered only when an image model is installed, and the system prompt says why not."""
+    from assistant_app import session as sessions
+
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path))
+    empty = Config().replace("models", dir=str(tmp_path / "no-models"))
+    assert not sessions.image_model_ready(empty)
+    model = ScriptedToolModel([[ReplyDelta(text="I cannot draw here.")]])
+    chat = sessions.build_session(empty, model, Profile("default"), tools=True, persist=False)
+    assert chat.toolbox.get("generate_image") is None
+    assert sessions.NO_DRAWING in chat.system.content
+    assert "assistant models pull sd-turbo" in sessions.NO_DRAWING
+    monkeypatch.setattr(sessions, "image_model_ready", lambda config: True)
+    chat = sessions.build_session(empty, model, Profile("default"), tools=True, persist=False)
+    assert chat.toolbox.get("generate_image") is not None
+    assert sessions.NO_DRAWING not in chat.system.content
 
 
 # -- the tool in a chat ---------------------------------------------------------------------------

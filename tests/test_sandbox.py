@@ -282,3 +282,20 @@ def test_the_users_ssh_keys_are_out_of_reach(keep: Path) -> None:
 def test_listening_sending_and_name_lookups_are_refused(keep: Path, code: str) -> None:
     result = run_python(code, keep_dir=keep)
     assert not result.ok and result.error.startswith("tried to open a network connection")
+
+
+def test_on_macos_the_child_runs_under_a_seatbelt_profile(monkeypatch, tmp_path: Path) -> None:
+    """Not run on a Mac here: checks the command and the profile the Mac would get."""
+    from assistant_app import sandbox
+
+    monkeypatch.setattr(sandbox.sys, "platform", "darwin")
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: f"/usr/bin/{name}")
+    command = sandbox._confined(["python3", "-I", "child.py"], tmp_path)
+    assert command[:2] == ["sandbox-exec", "-p"] and command[3:] == ["python3", "-I", "child.py"]
+    profile = command[2]
+    assert "(deny network*)" in profile
+    assert f'(deny file-write* (require-not (require-any (subpath "{tmp_path}")' in profile
+    assert f'(subpath "{Path.home() / ".ssh"}")' in profile
+    assert profile.count("(") == profile.count(")")
+    monkeypatch.setattr(sandbox.sys, "platform", "linux")
+    assert sandbox._confined(["python3"], tmp_path) == ["python3"]

@@ -11,7 +11,7 @@ pytest.importorskip("diffusers")
 
 from PySide6.QtCore import Qt  # noqa: E402
 
-from assistant_app import builtin_tools  # noqa: E402
+from assistant_app import builtin_tools, session  # noqa: E402
 from assistant_app.config import Config  # noqa: E402
 from assistant_app.messages import ReplyDelta, ToolCall  # noqa: E402
 from models.diffusion import create_image_generator  # noqa: E402
@@ -37,6 +37,7 @@ def window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, generator) ->
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path))
     # The session's tool loads "the configured model" on first use: here, the tiny pipeline.
     monkeypatch.setattr(builtin_tools, "configured_image_generator", lambda: generator)
+    monkeypatch.setattr(session, "image_model_ready", lambda config: True)
     win = MainWindow(Bridge(), config=Config())
     qtbot.addWidget(win)
     return win
