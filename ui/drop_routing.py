@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant_app.knowledge_files import KNOWLEDGE_KINDS, can_learn
-from ui.sketch_files import KINDS, _is_image
+from ui.sketch_files import KINDS, is_image
 
 SKETCH, ATTACH, LEARN, REFUSE = "sketch", "attach", "learn", "refuse"
 WHITE = 200  # a pixel this light (0-255) is paper
@@ -63,6 +63,6 @@ def _route_one(path: Path | None) -> Drop:
         return Drop(REFUSE, path, f"{path} was not found.")
     if can_learn(path):
         return Drop(LEARN, path)
-    if _is_image(path):
+    if is_image(path):
         return Drop(SKETCH if looks_like_sketch(path) else ATTACH, path)
     return Drop(REFUSE, path, f"{path.name} cannot be used here: drop {accepted}.")

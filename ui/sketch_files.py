@@ -53,7 +53,7 @@ def sketch_problem(paths: list[Path | None]) -> str:
         return f"{path.name} is a folder: drop one sketch image ({KINDS})."
     if not path.is_file():
         return f"{path} was not found."
-    if _is_image(path):
+    if is_image(path):
         return ""
     hint = " Export the drawing as a PNG first." if path.suffix.lower() == ".pdf" else ""
     return (
@@ -62,7 +62,8 @@ def sketch_problem(paths: list[Path | None]) -> str:
     )
 
 
-def _is_image(path: Path) -> bool:
+def is_image(path: Path) -> bool:
+    """A picture format the app reads (by its suffix, else by its first bytes)."""
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return True  # a broken one is reported by the pipeline, with the reason
     from PIL import Image
