@@ -40,7 +40,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
     progress("loading the models and the browser")
     with PageRenderer() as renderer:
-        result = create_sketch_to_page(config, renderer).run(args.file, out, progress=progress)
+        pipeline = create_sketch_to_page(config, renderer, progress)
+        result = pipeline.run(args.file, out, progress=progress)
     print(result.summary())
     print(f"Page: {result.html_path}\nScreenshot: {result.screenshot_path}")
     if args.open:

@@ -45,7 +45,10 @@ class VoiceActivityDetector(Protocol):
 
 @runtime_checkable
 class ChatModel(Protocol):
-    """Streams a reply to a conversation, optionally calling tools."""
+    """Streams a reply to a conversation, optionally calling tools.
+
+    A last assistant message is the reply's beginning, to be continued (a prefill). A server
+    that cannot continue one may reply afresh: callers accept either."""
 
     name: str
     context_tokens: int

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,33 @@ class LlamaChatModel:
         """Evaluates the system prompt so the first real turn starts from a warm cache."""
         warm_prefix(self, system_prompt)
 
+    def keep_prefix(
+        self,
+        messages: Sequence[ChatMessage],
+        folder: Path | None = None,
+        evaluating: Callable[[int], None] | None = None,
+    ) -> bool:
+        """Evaluates `messages`, the fixed start of the coming requests, so that each of them
+        evaluates only what follows. With `folder`, the evaluated state is saved there and a
+        later process loads it instead (True when it was loaded). `evaluating` hears the
+        token count when they have to be evaluated."""
+        from models.prefix_cache import restore_or_evaluate, shared_prefix
+
+        # What any longer conversation shares: the tokens up to where a next message differs.
+        a, b = (self._tokens([*messages, ChatMessage("user", x)], [])[0] for x in "ab")
+        return restore_or_evaluate(self._llm, shared_prefix(a, b), folder, evaluating)
+
+    def _tokens(
+        self, messages: Sequence[ChatMessage], tools: Sequence[dict[str, Any]]
+    ) -> tuple[list[int], Any]:
+        """The prompt's tokens (a last assistant message is continued) and its stop strings."""
+        prefill = messages[-1].content if messages and messages[-1].role == "assistant" else ""
+        if prefill:
+            messages = messages[:-1]
+        prompt = self._format(messages=[m.as_dict() for m in messages], tools=list(tools) or None)
+        text = (prompt.prompt + prefill).encode("utf-8")
+        return self._llm.tokenize(text, add_bos=not prompt.added_special, special=True), prompt.stop
+
     def stream_reply(
         self,
         messages: Sequence[ChatMessage],
@@ -78,16 +105,14 @@ class LlamaChatModel:
         """Streams text deltas, then one finished delta. Stops within a token when cancelled.
 
         A reply that opens a tool call is cut there and the call is written again under a
-        grammar built from the tools' schemas, so its name and arguments are always valid."""
-        prompt = self._format(messages=[m.as_dict() for m in messages], tools=list(tools) or None)
+        grammar built from the tools' schemas, so its name and arguments are always valid.
+        A last assistant message is the start of the reply: what streams continues it."""
+        tokens, stop = self._tokens(messages, tools)
         settings = {
             "temperature": self._temperature if temperature is None else temperature,
             "max_tokens": max_tokens or self._max_tokens,
-            "stop": prompt.stop,
+            "stop": stop,
         }
-        tokens = self._llm.tokenize(
-            prompt.prompt.encode("utf-8"), add_bos=not prompt.added_special, special=True
-        )
         stream = self._llm.create_completion(tokens, stream=True, **settings)
         held = HeldReply(bool(tools))
         calling = False

@@ -20,7 +20,12 @@ if not any(shutil.which(n) for n in ("chromium", "chromium-browser", "google-chr
         "no chromium binary (CI installs it: apt-get install chromium)", allow_module_level=True
     )
 
-from vision.page_check import check_page, external_urls  # noqa: E402
+from vision.page_check import (  # noqa: E402
+    check_page,
+    duplicate_ids,
+    external_urls,
+    unknown_ids,
+)
 from vision.render import FROZE, PageRenderer, find_browser  # noqa: E402
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
@@ -190,6 +195,38 @@ def test_elements_are_classified_into_layout_kinds(renderer: PageRenderer) -> No
         ("text", "secret", False),
     ]  # fmt: skip
     assert "secret" not in page.text
+
+
+def test_a_label_belongs_to_its_input_not_to_the_text_blocks(renderer: PageRenderer) -> None:
+    html = (
+        "<label for='e'>Email</label><input id='e' type='email' placeholder='you@example.com'>"
+        "<label>Name <input></label><p>Plain text</p>"
+    )
+    page = renderer.render(html, click_buttons=False)
+    assert [(e.kind, e.text) for e in page.elements] == [
+        ("input", "Email"),
+        ("input", "Name"),
+        ("text", "Plain text"),
+    ]
+
+
+def test_a_script_looking_up_a_missing_id_is_named_for_the_repair(
+    renderer: PageRenderer,
+) -> None:
+    html = (
+        "<h1>Joke of the day</h1><p>Why did the scarecrow win an award?</p>"
+        "<button id='b'>Reveal punchIine</button><p id='punchline' hidden>Outstanding.</p>"
+        "<script>document.getElementById('b').onclick = () => {"
+        "document.getElementById('answer').hidden = false; };</script>"
+    )
+    report = check_page(html, JOKE_LAYOUT, renderer)
+    assert not report.passed and report.unknown_ids == ("answer",)
+    assert any('looks up id "answer"' in d for d in report.differences())
+    made = "<script>const p = document.createElement('p'); p.id = 'x';</script>"
+    assert unknown_ids(made + "<script>document.querySelector('#x')</script>") == ()
+    assert unknown_ids("<div id=a></div><script>document.querySelector('#b')</script>") == ("b",)
+    twice = "<input id='b1'><button id=\"b1\">Go</button><script>x.id = 'b1'</script>"
+    assert duplicate_ids(twice) == ("b1",) and duplicate_ids("<p id=a></p><p id=b>") == ()
 
 
 def test_screenshot_is_a_full_width_png(renderer: PageRenderer) -> None:

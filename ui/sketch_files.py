@@ -28,7 +28,7 @@ def default_sketch_runner(config: Config | None = None) -> SketchRunner:
 
         progress("loading the models and the browser")
         with PageRenderer() as renderer:
-            pipeline = create_sketch_to_page(config or load_config(), renderer)
+            pipeline = create_sketch_to_page(config or load_config(), renderer, progress)
             return pipeline.run(image, out_html, cancel=cancel, progress=progress)
 
     return run

@@ -96,6 +96,8 @@ class PageReport:
     interaction_success: float
     score: float
     screenshot_png: bytes = b""
+    unknown_ids: tuple[str, ...] = ()  # ids the script looks up that no element has
+    duplicate_ids: tuple[str, ...] = ()  # ids more than one element has
 
     @property
     def passed(self) -> bool:
@@ -118,6 +120,14 @@ class PageReport:
         for url in dict.fromkeys(self.external_urls + self.blocked_requests):
             out.append(f"the page loads an external URL ({url}): inline it or drop it")
         out += [f"JS error: {e}" for e in self.js_errors]
+        out += [
+            f'the script looks up id "{i}" but no element has id="{i}": add it or use an id '
+            "the page has"
+            for i in self.unknown_ids
+        ]
+        out += [
+            f'more than one element has id="{i}": give each its own' for i in self.duplicate_ids
+        ]
         for text, closest in self.missing_texts:
             near = f' (closest on the page: "{closest}")' if closest else ""
             out.append(f'the text "{text}" is missing{near}')
@@ -175,7 +185,28 @@ def check_page(html: str, layout: SketchLayout, renderer: PageRenderer) -> PageR
         count_accuracy=accuracy, block_match=blocks, position=position, size=size,
         misplaced=misplaced, interactions=interactions, interaction_success=works,
         score=0.5 * score if page.failure else score, screenshot_png=page.screenshot_png,
+        unknown_ids=unknown_ids(html), duplicate_ids=duplicate_ids(html),
     )  # fmt: skip
+
+
+ID_ATTRIBUTE = r"""\bid\s*=\s*['"]?([\w-]+)"""
+
+
+def unknown_ids(html: str) -> tuple[str, ...]:
+    """Ids the page's script looks up (getElementById, querySelector('#…')) that no element
+    has and no script assigns: the usual cause of a small model's "null" errors."""
+    scripts = " ".join(re.findall(r"<script[^>]*>(.*?)</script>", html, re.DOTALL | re.I))
+    wanted = re.findall(r"""getElementById\(\s*['"]([\w-]+)['"]""", scripts)
+    wanted += re.findall(r"""querySelector(?:All)?\(\s*['"]#([\w-]+)['"]""", scripts)
+    have = set(re.findall(ID_ATTRIBUTE, html))
+    return tuple(i for i in dict.fromkeys(wanted) if i not in have)
+
+
+def duplicate_ids(html: str) -> tuple[str, ...]:
+    """Ids that more than one element of the markup has (getElementById finds the first)."""
+    markup = re.sub(r"<script[^>]*>.*?</script>", "", html, flags=re.DOTALL | re.I)
+    found = re.findall(r"""<[^>]*?\sid\s*=\s*['"]?([\w-]+)""", markup)
+    return tuple(i for i in dict.fromkeys(found) if found.count(i) > 1)
 
 
 def external_urls(html: str) -> tuple[str, ...]:

@@ -104,9 +104,9 @@ _COLLECT_JS = r"""
   const labelOf = (el) => clean(el.labels && el.labels[0] ? el.labels[0].innerText : "");
   for (const el of body.querySelectorAll("*")) {
     if (consumed.has(el) || SKIP.test(el.tagName)) continue;
-    if (el.tagName === "LABEL" && el.control && /checkbox|radio/.test(el.control.type)) {
+    if (el.tagName === "LABEL" && el.control && el.control.matches("input,textarea,select")) {
       el.querySelectorAll("*").forEach((c) => c.matches(CONTROL) || consumed.add(c));
-      continue;  // its text is the checkbox's
+      continue;  // its text is its control's
     }
     const kind = kindOf(el);
     if (!kind) continue;
@@ -115,7 +115,7 @@ _COLLECT_JS = r"""
       const rects = []; text = inlineText(el, rects); rect = union(rects) || rect;
     } else if (kind === "input" || kind === "textarea") {
       const opt = el.selectedOptions && el.selectedOptions[0];
-      text = opt ? opt.text : el.value || el.placeholder;
+      text = opt ? opt.text : labelOf(el) || el.placeholder || el.value;
     } else if (kind === "checkbox") {
       text = labelOf(el);
       if (el.labels) for (const l of el.labels) { consumed.add(l); consumeAll(l); }

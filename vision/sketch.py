@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Protocol
 
 from assistant_app.cancel import CancelToken
-from assistant_app.config import Config, SketchConfig
+from assistant_app.config import Config, SketchConfig, data_dir
 from assistant_app.engines import ChatModel
 from models.vision_llm import sketch_prompt
 from vision.image_input import load_image
 from vision.layout import SketchLayout
 from vision.ocr import TextReader
 from vision.page_check import PageReport, check_page
-from vision.page_writer import write_page
+from vision.page_writer import write_page, writer_prefix
 from vision.render import PageRenderer
 from vision.sketch_reader import read_sketch
 
@@ -146,7 +146,9 @@ class SketchToPage:
         )
 
 
-def create_sketch_to_page(config: Config, renderer: PageRenderer) -> SketchToPage:
+def create_sketch_to_page(
+    config: Config, renderer: PageRenderer, progress: Progress = lambda _: None
+) -> SketchToPage:
     """The pipeline on the configured coder model and the store's OCR weights."""
     from models.llm import create_chat_model
     from models.store import open_store
@@ -165,9 +167,15 @@ def create_sketch_to_page(config: Config, renderer: PageRenderer) -> SketchToPag
     describer = create_vision_describer(
         config.sketch.vision_model, store, threads=config.llm.threads
     )
-    return SketchToPage(
-        create_chat_model(llm, store), create_ocr(store), renderer, config.sketch, describer
-    )
+    model = create_chat_model(llm, store)
+    keep = getattr(model, "keep_prefix", None)  # llama.cpp: the prompt's fixed start, evaluated
+    if keep is not None:  # once and kept on disk (~20 s the first time, then under 1 s)
+
+        def evaluating(tokens: int) -> None:
+            progress(f"preparing the page writer ({tokens} tokens of instructions): only once")
+
+        keep(writer_prefix(), data_dir(config) / "cache" / "prompts", evaluating)
+    return SketchToPage(model, create_ocr(store), renderer, config.sketch, describer)
 
 
 def free_path(path: Path) -> Path:

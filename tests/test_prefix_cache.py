@@ -1,0 +1,73 @@
+"""A prompt's fixed start, evaluated once and kept on disk: the file format and pruning, then
+the real llama.cpp model restoring it in a new process's place (a new model instance)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from assistant_app.cancel import CancelToken
+from assistant_app.messages import ChatMessage
+from models.prefix_cache import KEEP_FILES, MAGIC, _load, _prune, shared_prefix
+
+PREFIX = [
+    ChatMessage("system", "You are a terse assistant. Answer in one short sentence."),
+    ChatMessage("user", "Name a colour."),
+    ChatMessage("assistant", "Blue."),
+]
+ASK = [*PREFIX, ChatMessage("user", "Name a fruit.")]
+
+
+def test_shared_prefix_stops_at_the_first_difference() -> None:
+    assert shared_prefix([1, 2, 3, 4], [1, 2, 9, 4]) == [1, 2]
+    assert shared_prefix([1, 2], [1, 2, 3]) == [1, 2] and shared_prefix([], [1]) == []
+
+
+def test_only_the_newest_states_are_kept(tmp_path: Path) -> None:
+    for n in range(KEEP_FILES + 2):
+        state = tmp_path / f"{n}.kv"
+        state.write_bytes(b"x")
+        os.utime(state, (1000 + n, 1000 + n))
+    _prune(tmp_path)
+    assert sorted(p.name for p in tmp_path.glob("*.kv")) == [f"{n}.kv" for n in range(2, 6)]
+
+
+def test_a_foreign_or_mismatched_file_is_refused(tmp_path: Path) -> None:
+    foreign = tmp_path / "a.kv"
+    foreign.write_bytes(b"not a state")
+    with pytest.raises(ValueError, match="not a saved prompt state"):
+        _load(None, foreign, [1, 2])
+    header = b'{"tokens": [1, 2, 3], "bytes": 4}'
+    other = tmp_path / "b.kv"
+    other.write_bytes(MAGIC + len(header).to_bytes(8, "little") + header + b"abcd")
+    with pytest.raises(ValueError, match="do not match"):
+        _load(None, other, [1, 2])
+
+
+@pytest.mark.models
+def test_a_kept_prefix_is_loaded_by_the_next_model_and_changes_no_reply(
+    real_store, tmp_path: Path
+) -> None:
+    from models.llm import LlamaChatModel
+
+    gguf = real_store.file_path("qwen2.5-coder-0.5b-instruct")
+
+    def reply(model: LlamaChatModel) -> str:
+        deltas = model.stream_reply(ASK, [], CancelToken.never(), max_tokens=12, temperature=0)
+        return "".join(d.text for d in deltas)
+
+    expected = reply(LlamaChatModel(gguf))  # no kept prefix at all
+    heard: list[int] = []
+    first = LlamaChatModel(gguf)
+    assert first.keep_prefix(PREFIX, tmp_path, heard.append) is False  # evaluated, then saved
+    (saved,) = tmp_path.glob("*.kv")
+    assert heard and heard[0] > 20 and reply(first) == expected
+    second = LlamaChatModel(gguf)  # as a later process would
+    assert second.keep_prefix(PREFIX, tmp_path, heard.append) is True and len(heard) == 1
+    assert reply(second) == expected
+    saved.write_bytes(saved.read_bytes()[:-100])  # a torn file: evaluated again and rewritten
+    third = LlamaChatModel(gguf)
+    assert third.keep_prefix(PREFIX, tmp_path, heard.append) is False and len(heard) == 2
+    assert reply(third) == expected and LlamaChatModel(gguf).keep_prefix(PREFIX, tmp_path)
