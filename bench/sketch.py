@@ -2,8 +2,9 @@
 
 Run from the repo root: `.venv/bin/python bench/sketch.py [--models A B] [--no-repair]`.
 Each fixture's JSON lists what was drawn; the rendered page is scored against that (not against
-what OCR read): render success, text recall, element-count accuracy, the checker's block match
-and button success, and seconds per sketch. With two models the second row set is the reference.
+what OCR read): render success, text recall, element-count accuracy, the checker's block match,
+rows kept (sketched neighbours still side by side) and button success, and seconds per sketch.
+With two models the second row set is the reference.
 """
 
 from __future__ import annotations
@@ -53,8 +54,8 @@ def run(model: str, repair: bool, names: list[str]) -> list[list[object]]:
             rendered, recall, counts = truth_scores(html, truth, renderer)
             r = result.report
             rows.append(
-                [model, name, rendered, recall, counts, r.block_match, r.interaction_success,
-                 r.passed, result.rounds, result.seconds]
+                [model, name, rendered, recall, counts, r.block_match, r.rows_kept,
+                 r.interaction_success, r.passed, result.rounds, result.seconds]
             )  # fmt: skip
             print(f"{name}: {result.seconds:.1f} s, score {r.score:.2f}", file=sys.stderr)
     return rows
@@ -69,7 +70,7 @@ def main() -> None:
     names = args.only or sorted(p.stem for p in FIXTURES.glob("*.json"))
     print(machine_line())
     headers = ["model", "sketch", "renders", "text recall", "counts", "block match",
-               "buttons work", "checker passed", "drafts", "seconds"]  # fmt: skip
+               "rows kept", "buttons work", "checker passed", "drafts", "seconds"]  # fmt: skip
     all_rows = []
     for model in args.models:
         rows = run(model, not args.no_repair, names)
@@ -81,12 +82,13 @@ def main() -> None:
             f"text recall {sum(r[3] for r in rows) / n:.1%}, "
             f"counts {sum(r[4] for r in rows) / n:.1%}, "
             f"block match {sum(r[5] for r in rows) / n:.2f}, "
-            f"buttons work {sum(r[6] for r in rows) / n:.1%}, "
-            f"checker passed {sum(bool(r[7]) for r in rows)}/{n}, "
-            f"median {median([r[9] for r in rows]):.1f} s per sketch\n"
+            f"rows kept {sum(r[6] for r in rows) / n:.1%}, "
+            f"buttons work {sum(r[7] for r in rows) / n:.1%}, "
+            f"checker passed {sum(bool(r[8]) for r in rows)}/{n}, "
+            f"median {median([r[10] for r in rows]):.1f} s per sketch\n"
         )
     if len(args.models) == 2:
-        a, b = ([r[9] for r in all_rows if r[0] == m] for m in args.models)
+        a, b = ([r[10] for r in all_rows if r[0] == m] for m in args.models)
         print(f"seconds ratio {args.models[0]} / {args.models[1]}: {median(a) / median(b):.2f}")
 
 

@@ -229,6 +229,21 @@ def test_a_script_looking_up_a_missing_id_is_named_for_the_repair(
     assert duplicate_ids(twice) == ("b1",) and duplicate_ids("<p id=a></p><p id=b>") == ()
 
 
+def test_sketched_neighbours_kept_side_by_side_or_stacked(renderer: PageRenderer) -> None:
+    layout = SketchLayout.from_elements(
+        [
+            Element("input", "", Box(0.1, 0.2, 0.6, 0.26)),
+            Element("button", "Add", Box(0.65, 0.2, 0.8, 0.26)),
+        ]
+    )
+    side = "<div style='display:flex'><input><button>Add</button></div>"
+    stacked = "<input style='display:block'><button>Add</button>"
+    kept = check_page(side, layout, renderer)
+    assert kept.rows_kept == 1.0 and kept.split_rows == ()
+    split = check_page(stacked, layout, renderer)
+    assert split.rows_kept == 0.0 and split.split_rows == (("input", "Add"),)
+
+
 def test_screenshot_is_a_full_width_png(renderer: PageRenderer) -> None:
     page = renderer.render("<div style='height:2000px'>tall</div>", click_buttons=False)
     png = page.screenshot_png

@@ -77,7 +77,7 @@ class SketchLayout:
         ordered = sorted(elements, key=lambda e: (e.box.cy, e.box.cx))
         rows: list[list[int]] = []
         for i, element in enumerate(ordered):
-            if rows and _same_row(ordered[rows[-1][0]].box, element.box):
+            if rows and same_row(ordered[rows[-1][0]].box, element.box):
                 rows[-1].append(i)
             else:
                 rows.append([i])
@@ -118,6 +118,7 @@ class SketchLayout:
         )
 
 
-def _same_row(a: Box, b: Box) -> bool:
+def same_row(a: Box, b: Box) -> bool:
+    """Side by side: their vertical spans overlap by half of the smaller one."""
     shared = min(a.y1, b.y1) - max(a.y0, b.y0)
     return shared > 0.5 * min(a.height, b.height)
