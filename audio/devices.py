@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from assistant_app.errors import UserVisibleError
+from assistant_app.core.errors import UserVisibleError
 from audio.playback import PlaybackBuffer
 
 MIC_HZ = 16000

@@ -9,7 +9,7 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant_app.errors import ConfigError, ModelUnavailable
+from assistant_app.core.errors import ConfigError, ModelUnavailable
 
 SAMPLE_RATE_HZ = 16000
 CHOICES = ("webrtc", "speex", "none")

@@ -6,7 +6,7 @@ from collections import deque
 
 import numpy as np
 
-from assistant_app.messages import SpeechStarted, Utterance
+from assistant_app.core.messages import SpeechStarted, Utterance
 
 
 class TurnDetector:

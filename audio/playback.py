@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant_app.messages import SpeechChunk
+from assistant_app.core.messages import SpeechChunk
 
 REFERENCE_HZ = 16000
 

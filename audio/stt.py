@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant_app.config import SttConfig
-from assistant_app.errors import ConfigError, ModelUnavailable
-from assistant_app.messages import Segment, Transcript
+from assistant_app.core.config import SttConfig
+from assistant_app.core.errors import ConfigError, ModelUnavailable
+from assistant_app.core.messages import Segment, Transcript
 from models.store import ModelStore
 
 log = logging.getLogger(__name__)

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from assistant_app.cancel import CancelToken
-from assistant_app.config import TtsConfig
-from assistant_app.errors import ConfigError, ModelUnavailable
+from assistant_app.core.cancel import CancelToken
+from assistant_app.core.config import TtsConfig
+from assistant_app.core.errors import ConfigError, ModelUnavailable
 from models.store import ModelStore
 
 

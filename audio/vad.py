@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from assistant_app.config import VadConfig
-from assistant_app.errors import ConfigError
+from assistant_app.core.config import VadConfig
+from assistant_app.core.errors import ConfigError
 from models.store import ModelStore
 
 CONTEXT_SAMPLES = 64  # Silero v5+ sees the tail of the previous frame in front of each frame

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from assistant_app.errors import UserVisibleError
+from assistant_app.core.errors import UserVisibleError
 
 MAX_SECONDS = 30 * 60
 

@@ -46,7 +46,7 @@ def one_run(model: str, store_root: str) -> list[object]:
 
 
 def main() -> None:
-    from assistant_app.config import load_config
+    from assistant_app.core.config import load_config
     from models.store import open_store
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

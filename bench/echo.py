@@ -94,7 +94,7 @@ def pyaec_package() -> Process:
 
 def candidates() -> dict[str, Process | str]:
     """Name -> processing function, or the reason it is skipped."""
-    from assistant_app.errors import ModelUnavailable
+    from assistant_app.core.errors import ModelUnavailable
     from audio.echo import PassthroughEchoCanceller, SpeexEchoCanceller, WebRtcEchoCanceller
 
     found: dict[str, Process | str] = {"none": blockwise(PassthroughEchoCanceller())}
@@ -160,8 +160,8 @@ def measure(process: Process, far: np.ndarray, user: np.ndarray, vad, room, stt)
 
 def main(argv: list[str] | None = None) -> None:
     """Makes the signals, runs every candidate in every room, prints one Markdown table."""
-    from assistant_app.cancel import CancelToken
-    from assistant_app.config import load_config
+    from assistant_app.core.cancel import CancelToken
+    from assistant_app.core.config import load_config
     from audio.tts import create_text_to_speech
     from audio.vad import create_voice_activity_detector
     from audio.wav import read_audio, resample

@@ -38,8 +38,8 @@ def child(args: argparse.Namespace) -> None:
     """One configuration in this process: prints its timings and memory as one JSON line."""
     import torch
 
-    from assistant_app.cancel import CancelToken
-    from assistant_app.config import Config
+    from assistant_app.core.cancel import CancelToken
+    from assistant_app.core.config import Config
     from models.diffusion import create_image_generator
     from models.image_meta import ImageRequest
     from models.store import ModelStore

@@ -88,9 +88,9 @@ def make_sides(args: argparse.Namespace) -> tuple[dict[str, Stream], dict[str, f
     """Loads our ChatModel and one raw `Llama` with identical parameters; returns both streams."""
     from llama_cpp import Llama
 
-    from assistant_app.cancel import CancelToken
-    from assistant_app.config import load_config
-    from assistant_app.messages import ChatMessage
+    from assistant_app.core.cancel import CancelToken
+    from assistant_app.core.config import load_config
+    from assistant_app.core.messages import ChatMessage
     from models.llm import create_chat_model
     from models.store import open_store
 
@@ -221,7 +221,7 @@ def _compare_replies(gen: dict[str, list[tuple[Result, int]]]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Parses flags, loads both sides once, and runs the TTFT and throughput benchmarks."""
-    from assistant_app.config import load_config
+    from assistant_app.core.config import load_config
 
     defaults = load_config().llm
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

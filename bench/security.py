@@ -31,7 +31,7 @@ RUNS = (  # (defended, clean)
 
 
 def main() -> None:
-    from assistant_app.config import load_config
+    from assistant_app.core.config import load_config
     from models.llm import create_chat_model
     from models.store import open_store
     from tests.security.cases import CASES, CHANNELS

@@ -38,7 +38,7 @@ def truth_scores(html: str, truth: dict, renderer) -> tuple[bool, float, float]:
 
 
 def run(model: str, repair: bool, names: list[str]) -> list[list[object]]:
-    from assistant_app.config import load_config
+    from assistant_app.core.config import load_config
     from vision.render import PageRenderer
     from vision.sketch import create_sketch_to_page
 

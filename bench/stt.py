@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._common import REPO_ROOT, machine_line, median, print_table  # noqa: E402
 
 if TYPE_CHECKING:
-    from assistant_app.config import Config
+    from assistant_app.core.config import Config
     from audio.stt import FasterWhisperSpeechToText, OpenAIWhisperSpeechToText
     from models.store import ModelStore
 
@@ -86,7 +86,7 @@ def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
 
 def make_clips(config: Config, store: ModelStore, tmp: Path) -> list[Clip]:
     """The hibari paragraph (synthesized now, written and read back as a WAV) plus the fixtures."""
-    from assistant_app.cancel import CancelToken
+    from assistant_app.core.cancel import CancelToken
     from audio.tts import create_text_to_speech
     from audio.wav import read_audio, write_wav
 
@@ -188,7 +188,7 @@ def _report(
 
 def main(argv: list[str] | None = None) -> None:
     """Parses flags, makes the clips, and benchmarks each requested beam width."""
-    from assistant_app.config import load_config
+    from assistant_app.core.config import load_config
     from models.store import open_store
 
     config = load_config()

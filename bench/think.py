@@ -59,10 +59,10 @@ PROBLEMS = [
 
 
 def main() -> None:
-    from assistant_app.cancel import CancelToken
-    from assistant_app.config import load_config
-    from assistant_app.messages import ChatMessage
-    from assistant_app.think import INSTRUCTION, extract_answer, think_longer
+    from assistant_app.core.cancel import CancelToken
+    from assistant_app.core.config import load_config
+    from assistant_app.core.messages import ChatMessage
+    from assistant_app.kernel.think import INSTRUCTION, extract_answer, think_longer
     from models.llm import create_chat_model
     from models.store import open_store
 

@@ -41,7 +41,7 @@ def p90(values: list[float]) -> float:
 
 
 def speak_questions(tts, count: int) -> list[tuple[str, np.ndarray]]:  # noqa: ANN001
-    from assistant_app.cancel import CancelToken
+    from assistant_app.core.cancel import CancelToken
     from audio.wav import resample
 
     clips = []
@@ -53,7 +53,7 @@ def speak_questions(tts, count: int) -> list[tuple[str, np.ndarray]]:  # noqa: A
 
 def run_pipeline(config, engines, clips):  # noqa: ANN001, ANN201
     """The whole loop in real time; returns the timeline and the conversation."""
-    from assistant_app.talk import Timeline, make_loop
+    from assistant_app.voice.talk import Timeline, make_loop
     from audio.devices import FileInput, FileOutput
 
     timeline = Timeline()
@@ -91,8 +91,8 @@ def endpoint_wait(config, vad, clip: np.ndarray) -> float:  # noqa: ANN001
 
 def parts_alone(config, engines, clips, conversation) -> list[dict[str, float]]:  # noqa: ANN001
     """Each component on the same inputs, one at a time, with nothing else running."""
-    from assistant_app.cancel import CancelToken
-    from assistant_app.messages import ChatMessage
+    from assistant_app.core.cancel import CancelToken
+    from assistant_app.core.messages import ChatMessage
     from audio.sentences import SentenceSplitter
 
     history = conversation.messages()
@@ -119,8 +119,8 @@ def parts_alone(config, engines, clips, conversation) -> list[dict[str, float]]:
 
 
 def main() -> None:
-    from assistant_app.config import load_config
-    from assistant_app.talk import load_engines
+    from assistant_app.core.config import load_config
+    from assistant_app.voice.talk import load_engines
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--turns", type=int, default=12)

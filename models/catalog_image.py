@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from models.catalog import ModelEntry, ModelFile
+from models.catalog_types import ModelEntry, ModelFile
 
 # No text-to-image weights exist on PyPI (docs/MODELS.md), so these come from the hub only, and
 # with no hub reachable when they were written their sha256 values could not be recorded: each
@@ -58,8 +56,6 @@ _TOKENIZER = (
 
 def _pipeline(*weights: tuple[str, int]) -> tuple[ModelFile, ...]:
     """A Stable Diffusion pipeline folder: its small configs, tokenizer and the given weights."""
-    from models.catalog import ModelFile
-
     configs = (
         ("model_index.json", 600),
         ("scheduler/scheduler_config.json", 600),
@@ -72,11 +68,7 @@ def _pipeline(*weights: tuple[str, int]) -> tuple[ModelFile, ...]:
 
 
 def image_entries() -> tuple[ModelEntry, ...]:
-    """The catalog entries. A function, so that this module can be imported before
-    models.catalog (which imports it at its end to add these entries): the classes are looked
-    up only when the catalog builds itself."""
-    from models.catalog import ModelEntry, ModelFile
-
+    """The catalog entries for image generation."""
     return (
         ModelEntry(
             name="sd-turbo",
@@ -138,10 +130,3 @@ def image_entries() -> tuple[ModelEntry, ...]:
             hub_repo="madebyollin/taesd",
         ),
     )
-
-
-def generator_names() -> list[str]:
-    """The catalog's image generators (not the decoder), for a settings list."""
-    from models.catalog import CATALOG
-
-    return [e.name for e in CATALOG if e.engine == DIFFUSERS]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.catalog import ModelEntry, ModelFile
+from models.catalog_types import ModelEntry, ModelFile
 
 # None of these is on PyPI and no hub was reachable when they were written, so their sha256
 # values could not be recorded: each file's hash is pinned on its first download (see

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from assistant_app.messages import ToolCall
+from assistant_app.core.messages import ToolCall
 from models.tool_calls import parse_tool_calls
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from assistant_app.cancel import CancelToken
-from assistant_app.errors import ConfigError, ModelUnavailable, UserVisibleError
+from assistant_app.core.cancel import CancelToken
+from assistant_app.core.errors import ConfigError, ModelUnavailable, UserVisibleError
 from models.catalog_image import DIFFUSERS, TINY_DECODER, TINY_DECODER_ENGINE, recommended
 from models.diffusion_load import load_pipelines
 from models.image_meta import (

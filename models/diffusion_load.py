@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from assistant_app.errors import ModelUnavailable
+from assistant_app.core.errors import ModelUnavailable
 
 log = logging.getLogger(__name__)
 

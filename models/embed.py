@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from assistant_app.config import EmbedConfig
-from assistant_app.errors import ConfigError
+from assistant_app.core.config import EmbedConfig
+from assistant_app.core.errors import ConfigError
 from models.store import ModelStore
 
 

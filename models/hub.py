@@ -24,7 +24,7 @@ from huggingface_hub import (
 )
 from huggingface_hub import errors as hub_errors
 
-from assistant_app.errors import ModelUnavailable
+from assistant_app.core.errors import ModelUnavailable
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from assistant_app.cancel import CancelToken
-from assistant_app.errors import ConfigError, UserVisibleError
+from assistant_app.core.cancel import CancelToken
+from assistant_app.core.errors import ConfigError, UserVisibleError
 
 if TYPE_CHECKING:
     from PIL.Image import Image

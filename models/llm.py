@@ -7,12 +7,13 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant_app.cancel import CancelToken
-from assistant_app.config import LlmConfig
-from assistant_app.engines import ChatModel
-from assistant_app.errors import ConfigError, ModelUnavailable
-from assistant_app.messages import ChatMessage, ReplyDelta
+from assistant_app.core.cancel import CancelToken
+from assistant_app.core.config import LlmConfig
+from assistant_app.core.engines import ChatModel
+from assistant_app.core.errors import ConfigError, ModelUnavailable
+from assistant_app.core.messages import ChatMessage, ReplyDelta
 from models.constrained import CALL_PREFIX, CallGrammars, opens_a_call, read_call
+from models.prefix_cache import warm_prefix
 from models.store import ModelStore
 from models.tool_calls import HeldReply
 
@@ -182,13 +183,6 @@ def _chat_formatter(llm: Any) -> Any:
         bos_token=llm._model.token_get_text(bos) if bos != -1 else "",
         stop_token_ids=[eos],
     )
-
-
-def warm_prefix(model, system_prompt: str) -> None:  # noqa: ANN001 - any model with max_tokens
-    """One token of a reply after `system_prompt`: the model's prefix cache then holds it."""
-    messages = [ChatMessage("system", system_prompt), ChatMessage("user", "Hi")]
-    for _ in model.stream_reply(messages, [], CancelToken.never(), max_tokens=1):
-        pass
 
 
 def create_chat_model(config: LlmConfig, store: ModelStore) -> ChatModel:

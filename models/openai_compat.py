@@ -10,10 +10,10 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from assistant_app.cancel import CancelToken
-from assistant_app.errors import ConfigError, ModelUnavailable
-from assistant_app.messages import ChatMessage, ReplyDelta, ToolCall
-from models.llm import warm_prefix
+from assistant_app.core.cancel import CancelToken
+from assistant_app.core.errors import ConfigError, ModelUnavailable
+from assistant_app.core.messages import ChatMessage, ReplyDelta, ToolCall
+from models.prefix_cache import warm_prefix
 from models.tool_calls import HeldReply
 
 log = logging.getLogger(__name__)

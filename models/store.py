@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant_app.errors import ModelUnavailable
+from assistant_app.core.errors import ModelUnavailable
 from models import catalog
 from models.catalog import ModelEntry, ModelFile
 from models.sources import CHUNK, PyPISource
@@ -291,6 +291,6 @@ def _sha256(path: Path, model: str, file: ModelFile, progress: ProgressFn, total
 
 def open_store(config) -> ModelStore:  # noqa: ANN001 - Config, imported lazily to avoid a cycle
     """The store the config points at."""
-    from assistant_app.config import models_dir
+    from assistant_app.core.config import models_dir
 
     return ModelStore(models_dir(config), hub_endpoint=config.models.hub_endpoint)

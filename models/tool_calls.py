@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from assistant_app.messages import ToolCall
+from assistant_app.core.messages import ToolCall
 
 _TAGGED = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.DOTALL)
 _FENCED = re.compile(r"```(?:json)?\s*(.*?)\s*```", re.DOTALL)

@@ -8,8 +8,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from assistant_app.cancel import CancelToken
-from assistant_app.errors import ConfigError, ModelUnavailable, UserVisibleError
+from assistant_app.core.cancel import CancelToken
+from assistant_app.core.errors import ConfigError, ModelUnavailable, UserVisibleError
 from models.catalog import ModelEntry, ModelFile
 from models.store import ModelStore
 

@@ -16,7 +16,7 @@ from typing import BinaryIO
 import numpy as np
 import torch
 
-from assistant_app.errors import ModelUnavailable
+from assistant_app.core.errors import ModelUnavailable
 
 log = logging.getLogger(__name__)
 

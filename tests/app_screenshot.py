@@ -8,7 +8,7 @@ import time
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from assistant_app.config import load_config
+from assistant_app.core.config import load_config
 from ui.app import default_loader, default_voice_loader, import_engines, start
 from ui.bridge import Bridge
 from ui.main_window import MainWindow

@@ -24,7 +24,7 @@ def fixtures() -> Path:
 @pytest.fixture(scope="session")
 def real_store():
     """The store the app itself uses, with the default models scripts/setup assembled."""
-    from assistant_app.config import load_config
+    from assistant_app.core.config import load_config
     from models.store import open_store
 
     return open_store(load_config())

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from assistant_app.cancel import CancelToken
-from assistant_app.messages import ChatMessage, ReplyDelta
+from assistant_app.core.cancel import CancelToken
+from assistant_app.core.messages import ChatMessage, ReplyDelta
 
 
 class FakeChatModel:
@@ -52,7 +52,7 @@ class FakeSpeechToText:
         self.heard: list[int] = []
 
     def transcribe(self, audio, language=None):  # noqa: ANN001, ANN201
-        from assistant_app.messages import Segment, Transcript
+        from assistant_app.core.messages import Segment, Transcript
 
         self.heard.append(len(audio))
         text = self.texts.pop(0)

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant_app.audit import AUDIT_NAME, AuditLog, ToolUse, describe
-from assistant_app.config import Config
-from assistant_app.messages import ReplyDelta, ToolCall
-from assistant_app.profiles import Profile
-from assistant_app.session import build_session
+from assistant_app.core.config import Config
+from assistant_app.core.messages import ReplyDelta, ToolCall
+from assistant_app.kernel.session import build_session
+from assistant_app.security.audit import AUDIT_NAME, AuditLog, ToolUse, describe
+from assistant_app.storage.profiles import Profile
 from tests.test_tools import ScriptedToolModel
 
 ROOT = Path(__file__).resolve().parents[1]

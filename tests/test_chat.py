@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import io
 
-from assistant_app.cancel import CancelToken, TurnCounter
-from assistant_app.chat import ChatSession
-from assistant_app.repl import run_repl
+from assistant_app.cli.repl import run_repl
+from assistant_app.core.cancel import CancelToken, TurnCounter
+from assistant_app.kernel.chat import ChatSession
 from tests.fakes import FakeChatModel
 
 

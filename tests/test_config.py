@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant_app.config import Config, load_config, parse_config, render_config
-from assistant_app.errors import ConfigError
+from assistant_app.core.config import Config, load_config, parse_config, render_config
+from assistant_app.core.errors import ConfigError
 
 
 def test_missing_file_means_defaults(tmp_path: Path) -> None:

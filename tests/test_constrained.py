@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant_app.builtin_tools import default_tools
-from assistant_app.cancel import CancelToken
-from assistant_app.config import LlmConfig
-from assistant_app.messages import ChatMessage
-from assistant_app.tools import ToolBox, tool
+from assistant_app.core.cancel import CancelToken
+from assistant_app.core.config import LlmConfig
+from assistant_app.core.messages import ChatMessage
+from assistant_app.tools.builtin import default_tools
+from assistant_app.tools.toolbox import ToolBox, tool
 from models.constrained import CallGrammars, call_schema, opens_a_call, read_call
 
 

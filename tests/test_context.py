@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant_app.chat import ChatSession
-from assistant_app.context import ContextWindow, model_summary, split_turns
-from assistant_app.memory import Memory
-from assistant_app.messages import ChatMessage
-from assistant_app.repl import run_repl
+from assistant_app.cli.repl import run_repl
+from assistant_app.core.messages import ChatMessage
+from assistant_app.kernel.chat import ChatSession
+from assistant_app.kernel.context import ContextWindow, model_summary, split_turns
+from assistant_app.kernel.memory import Memory
 from tests.fakes import FakeChatModel
 
 

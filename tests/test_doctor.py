@@ -56,7 +56,7 @@ def test_a_microphone_of_pure_zeros_gets_the_permission_hint(tmp_path: Path, rea
 
 
 def test_a_missing_browser_is_reported_with_the_install_command(monkeypatch) -> None:  # noqa: ANN001
-    from assistant_app.doctor import _browser
+    from assistant_app.cli.doctor import _browser
 
     assert _browser()[1] is True  # CI and setup install Debian's chromium
     monkeypatch.setenv("PATH", "/nonexistent")

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant_app.errors import ConfigError, ModelUnavailable
+from assistant_app.core.errors import ConfigError, ModelUnavailable
 from audio.echo import (
     PassthroughEchoCanceller,
     ResidualEchoGate,
@@ -173,8 +173,8 @@ def test_gate_is_open_when_nothing_plays():
 @pytest.mark.parametrize("name", CANCELLERS)
 def test_real_tts_echo_never_reaches_the_vad(real_store, fixtures: Path, name: str):
     """Hibari's voice played back must not trigger a turn; a user talking over it must."""
-    from assistant_app.cancel import CancelToken
-    from assistant_app.config import Config
+    from assistant_app.core.cancel import CancelToken
+    from assistant_app.core.config import Config
     from audio.tts import create_text_to_speech
     from audio.vad import create_voice_activity_detector
     from audio.wav import read_audio, resample

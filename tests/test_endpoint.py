@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from assistant_app.messages import SpeechStarted, Utterance
+from assistant_app.core.messages import SpeechStarted, Utterance
 from audio.endpoint import DeadMicrophone, TurnDetector
 
 FRAME = 512

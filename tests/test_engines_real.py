@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant_app.cancel import CancelToken
-from assistant_app.config import Config
-from assistant_app.engines import ChatModel, Embedder, SpeechToText, TextToSpeech
-from assistant_app.messages import ChatMessage
+from assistant_app.core.cancel import CancelToken
+from assistant_app.core.config import Config
+from assistant_app.core.engines import ChatModel, Embedder, SpeechToText, TextToSpeech
+from assistant_app.core.messages import ChatMessage
 from audio.stt import create_speech_to_text
 from audio.tts import create_text_to_speech
 from audio.vad import create_voice_activity_detector

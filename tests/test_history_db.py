@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant_app.errors import UserVisibleError
-from assistant_app.history_db import ConversationStore, auto_title
-from assistant_app.messages import ChatMessage, ToolCall
+from assistant_app.core.errors import UserVisibleError
+from assistant_app.core.messages import ChatMessage, ToolCall
+from assistant_app.storage.history_db import ConversationStore, auto_title
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,8 +29,8 @@ TURN = [
 CHILD = """
 import os, sys
 from pathlib import Path
-from assistant_app.history_db import ConversationStore
-from assistant_app.messages import ChatMessage, ToolCall
+from assistant_app.storage.history_db import ConversationStore
+from assistant_app.core.messages import ChatMessage, ToolCall
 store = ConversationStore(Path(sys.argv[1]))
 cid = store.create("crash")
 for i in range(int(sys.argv[2])):

@@ -17,7 +17,7 @@ import pytest
 from huggingface_hub import constants
 from huggingface_hub.utils import _detect_agent
 
-from assistant_app.errors import ModelUnavailable
+from assistant_app.core.errors import ModelUnavailable
 from models.hub import download_from_hub
 from tests.hub_standin import HubStandin
 

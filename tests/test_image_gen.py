@@ -16,16 +16,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from assistant_app.builtin_tools import ImageToolEvents, image_events, image_tool
-from assistant_app.cancel import CancelToken, TurnCounter
-from assistant_app.chat import ChatSession
-from assistant_app.cli_imagine import generate_stoppably
-from assistant_app.config import Config, parse_config
-from assistant_app.errors import ConfigError, ModelUnavailable, UserVisibleError
-from assistant_app.image_history import VARIATION_STRENGTH, ImageHistory
-from assistant_app.messages import ReplyDelta, ToolCall
-from assistant_app.profiles import Profile
-from assistant_app.tools import ToolBox
+from assistant_app.cli.imagine import generate_stoppably
+from assistant_app.core.cancel import CancelToken, TurnCounter
+from assistant_app.core.config import Config, parse_config
+from assistant_app.core.errors import ConfigError, ModelUnavailable, UserVisibleError
+from assistant_app.core.messages import ReplyDelta, ToolCall
+from assistant_app.kernel.chat import ChatSession
+from assistant_app.storage.image_history import VARIATION_STRENGTH, ImageHistory
+from assistant_app.storage.profiles import Profile
+from assistant_app.tools.builtin import ImageToolEvents, image_events, image_tool
+from assistant_app.tools.toolbox import ToolBox
 from models import catalog
 from models.diffusion import DiffusersImageGenerator, create_image_generator
 from models.image_meta import (
@@ -234,7 +234,7 @@ def test_the_tool_loads_lazily_and_answers_honestly_without_a_model(tmp_path: Pa
 
 
 def test_sessions_offer_the_tool_without_loading_a_model(tmp_path: Path) -> None:
-    from assistant_app.session import toolbox_for
+    from assistant_app.kernel.session import toolbox_for
 
     box = toolbox_for(Profile("default"), keep_dir=tmp_path / "attachments", drawing=True)
     found = box.get("generate_image")
@@ -251,7 +251,7 @@ def test_without_an_image_model_the_assistant_is_told_it_cannot_draw(
 ) -> None:
     """Offered a drawing tool it cannot use, the 1.5B model drew "Plot sin(x)" with it: the tool
     is offered only when an image model is installed, and the system prompt says why not."""
-    from assistant_app import session as sessions
+    from assistant_app.kernel import session as sessions
 
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path))
     empty = Config().replace("models", dir=str(tmp_path / "no-models"))
@@ -295,7 +295,6 @@ def test_stop_in_the_chat_stops_the_picture(
     model = ScriptedToolModel([[ReplyDelta(tool_call=call)], []])  # stopped: nothing more said
     events = ImageToolEvents()
     session = ChatSession(model, "s", ToolBox([image_tool(lambda: generator, tmp_path, events)]))
-    events.cancel_token = session.turns.token
     events.on_progress = lambda done, total: session.stop()  # Stop pressed during step 1
     assert "".join(session.stream("draw a cat")) == ""
     assert session.history[2].content == "Stopped after 1 step: no picture was made."
@@ -320,7 +319,7 @@ def test_catalog_image_models_come_from_the_hub_with_pinned_hashes() -> None:
         assert entry.hash_note == "hash pinned on first download"
     turbo = catalog.find("sd-turbo")
     assert "model_index.json" in {f.name for f in turbo.files} and 2e9 < turbo.size < 3e9
-    first = "import models.diffusion, models.catalog_image as c; print(c.generator_names()[0])"
+    first = "import models.diffusion, models.catalog as c; print(c.generator_names()[0])"
     fresh = subprocess.run([sys.executable, "-c", first], capture_output=True, text=True, cwd=ROOT)
     assert fresh.stdout.strip() == "sd-turbo", fresh.stderr  # no import cycle with the catalog
 
@@ -376,8 +375,8 @@ def test_imagine_end_to_end_after_a_pull_from_a_hub_stand_in(tmp_path: Path) -> 
 def test_imagine_from_a_sketch(
     store: ModelStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:  # noqa: ANN001
-    from assistant_app import cli_imagine
-    from assistant_app.cli import build_parser
+    from assistant_app.cli import imagine as cli_imagine
+    from assistant_app.cli.main import build_parser
 
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setattr("models.store.open_store", lambda config: store)

@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant_app.errors import ToolError, UserVisibleError
-from assistant_app.knowledge import (
+from assistant_app.core.errors import ToolError, UserVisibleError
+from assistant_app.core.messages import ToolCall
+from assistant_app.storage.knowledge import (
     HAS_PYPDF,
     KnowledgeIndex,
     chunk_text,
@@ -21,8 +22,7 @@ from assistant_app.knowledge import (
     extract_text,
     search_files_tool,
 )
-from assistant_app.messages import ToolCall
-from assistant_app.tools import ToolBox
+from assistant_app.tools.toolbox import ToolBox
 
 TRIP = (
     "# Lyon weekend\n"
@@ -307,7 +307,7 @@ def test_tool_without_folders_tells_the_model(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def real_embedder(real_store):
-    from assistant_app.config import Config
+    from assistant_app.core.config import Config
     from models.embed import create_embedder
 
     return create_embedder(Config().embed, real_store)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant_app import cli
+from assistant_app.cli import main as cli
 
 
 def test_the_guard_itself_blocks_outside_addresses(no_network: list[str]) -> None:
@@ -38,7 +38,7 @@ def test_runtime_opens_no_outbound_connection(
     assert cli.main(["say", "Nothing leaves this machine.", "-o", str(tmp_path / "s.wav")]) == 0
     monkeypatch.setattr(sys, "stdin", io.StringIO("Say hello.\n"))
     assert cli.main(["chat", "--model", "qwen2.5-coder-0.5b-instruct"]) == 0
-    from assistant_app.config import Config
+    from assistant_app.core.config import Config
     from models.embed import create_embedder
     from models.store import open_store
 

@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from assistant_app.cancel import CancelToken
-from assistant_app.engines import ChatModel
-from assistant_app.errors import ConfigError, ModelUnavailable
-from assistant_app.messages import ChatMessage, ReplyDelta, ToolCall
+from assistant_app.core.cancel import CancelToken
+from assistant_app.core.engines import ChatModel
+from assistant_app.core.errors import ConfigError, ModelUnavailable
+from assistant_app.core.messages import ChatMessage, ReplyDelta, ToolCall
 from models.openai_compat import OpenAICompatibleChatModel
 
 CALCULATOR = {

@@ -253,7 +253,7 @@ def test_screenshot_is_a_full_width_png(renderer: PageRenderer) -> None:
 
 
 def test_missing_browser_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    from assistant_app.errors import ModelUnavailable
+    from assistant_app.core.errors import ModelUnavailable
 
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(ModelUnavailable, match="apt-get install chromium"):

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant_app.cancel import CancelToken
-from assistant_app.messages import ChatMessage
+from assistant_app.core.cancel import CancelToken
+from assistant_app.core.messages import ChatMessage
 from models.prefix_cache import KEEP_FILES, MAGIC, _load, _prune, shared_prefix
 
 PREFIX = [

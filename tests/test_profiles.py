@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant_app.config import Config
-from assistant_app.errors import UserVisibleError
-from assistant_app.messages import ReplyDelta, ToolCall
-from assistant_app.profiles import Profile, Profiles
-from assistant_app.session import build_session, conversations
+from assistant_app.core.config import Config
+from assistant_app.core.errors import UserVisibleError
+from assistant_app.core.messages import ReplyDelta, ToolCall
+from assistant_app.kernel.session import build_session, conversations
+from assistant_app.storage.profiles import Profile, Profiles
 from tests.fakes import FakeChatModel
 from tests.test_tools import ScriptedToolModel
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant_app.sandbox import PNG_MAGIC, run_python
+from assistant_app.tools.sandbox import PNG_MAGIC, run_python
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the sandbox's layers are Linux's")
 
@@ -28,7 +28,7 @@ def missing_layers(tmp_path_factory: pytest.TempPathFactory) -> str:
     records: list[logging.LogRecord] = []
     handler = logging.Handler(logging.INFO)
     handler.emit = records.append  # type: ignore[method-assign]
-    logger = logging.getLogger("assistant_app.sandbox")
+    logger = logging.getLogger("assistant_app.tools.sandbox")
     level = logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
@@ -286,7 +286,7 @@ def test_listening_sending_and_name_lookups_are_refused(keep: Path, code: str) -
 
 def test_on_macos_the_child_runs_under_a_seatbelt_profile(monkeypatch, tmp_path: Path) -> None:
     """Not run on a Mac here: checks the command and the profile the Mac would get."""
-    from assistant_app import sandbox
+    from assistant_app.tools import sandbox
 
     monkeypatch.setattr(sandbox.sys, "platform", "darwin")
     monkeypatch.setattr(sandbox.shutil, "which", lambda name: f"/usr/bin/{name}")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant_app import settings
-from assistant_app.config import Config, load_config
-from assistant_app.errors import ConfigError
-from assistant_app.profiles import Profile, Profiles
+from assistant_app.core.config import Config, load_config
+from assistant_app.core.errors import ConfigError
+from assistant_app.storage import settings
+from assistant_app.storage.profiles import Profile, Profiles
 
 
 @pytest.fixture

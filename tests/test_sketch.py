@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant_app.cancel import CancelToken
-from assistant_app.errors import UserVisibleError
+from assistant_app.core.cancel import CancelToken
+from assistant_app.core.errors import UserVisibleError
 from tests.fakes import FakeChatModel
 from vision.layout import Box, Element, SketchLayout
 from vision.page_check import duplicate_ids, unknown_ids
@@ -147,7 +147,7 @@ def test_write_page_streams_progress_and_respects_cancel() -> None:
 
 @pytest.fixture(scope="module")
 def pipeline(real_store):  # noqa: ANN001, ANN201
-    from assistant_app.config import Config, ModelsConfig
+    from assistant_app.core.config import Config, ModelsConfig
     from vision.render import PageRenderer
     from vision.sketch import create_sketch_to_page
 

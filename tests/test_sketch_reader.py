@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from assistant_app.errors import ModelUnavailable, UserVisibleError
+from assistant_app.core.errors import ModelUnavailable, UserVisibleError
 from vision.image_input import load_image
 from vision.ocr import OcrLine, create_ocr
 from vision.shapes import find_shapes, ink_mask

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant_app.errors import ModelUnavailable
+from assistant_app.core.errors import ModelUnavailable
 from models.catalog import ModelEntry, ModelFile, PackagePart
 from models.store import ModelStore, Progress
 

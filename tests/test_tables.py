@@ -5,12 +5,12 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from assistant_app.builtin_tools import python_tool
-from assistant_app.chat import ChatSession
-from assistant_app.messages import ReplyDelta, ToolCall
-from assistant_app.repl import run_repl
-from assistant_app.tables import TableFiles, find_tables
-from assistant_app.tools import ToolBox
+from assistant_app.cli.repl import run_repl
+from assistant_app.core.messages import ReplyDelta, ToolCall
+from assistant_app.kernel.chat import ChatSession
+from assistant_app.kernel.tables import TableFiles, find_tables
+from assistant_app.tools.builtin import python_tool
+from assistant_app.tools.toolbox import ToolBox
 from tests.fakes import FakeChatModel
 from tests.test_chat import Pipe
 from tests.test_tools import ScriptedToolModel
@@ -67,9 +67,9 @@ def test_the_python_tool_reads_pasted_tables_and_keeps_what_it_writes(tmp_path: 
 
 
 def test_reset_starts_a_new_saved_conversation(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
-    from assistant_app.config import Config
-    from assistant_app.profiles import Profile
-    from assistant_app.session import build_session, conversations
+    from assistant_app.core.config import Config
+    from assistant_app.kernel.session import build_session, conversations
+    from assistant_app.storage.profiles import Profile
 
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path))
     model = FakeChatModel(["One.", "Two."])

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant_app.chat import ChatSession, ThinkSettings
-from assistant_app.messages import ChatMessage
-from assistant_app.think import extract_answer, think_longer, wants_thinking
+from assistant_app.core.messages import ChatMessage
+from assistant_app.kernel.chat import ChatSession, ThinkSettings
+from assistant_app.kernel.think import extract_answer, think_longer, wants_thinking
 from tests.fakes import FakeChatModel
 
 

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from assistant_app.builtin_tools import calculator, default_tools
-from assistant_app.calculator import calculate
-from assistant_app.chat import ChatSession
-from assistant_app.errors import ToolError
-from assistant_app.messages import ReplyDelta, ToolCall
-from assistant_app.tools import ToolBox, tool
+from assistant_app.core.errors import ToolError
+from assistant_app.core.messages import ReplyDelta, ToolCall
+from assistant_app.kernel.chat import ChatSession
+from assistant_app.tools.builtin import calculator, default_tools
+from assistant_app.tools.calculator import calculate
+from assistant_app.tools.toolbox import ToolBox, tool
 from models.tool_calls import may_be_tool_call, parse_tool_calls
 
 
@@ -180,7 +180,7 @@ def test_the_step_limit_ends_a_tool_loop_with_a_message() -> None:
 
 
 def test_the_python_tool_runs_sandboxed_and_attaches_figures(tmp_path) -> None:  # noqa: ANN001
-    from assistant_app.builtin_tools import python_tool
+    from assistant_app.tools.builtin import python_tool
 
     box = ToolBox([python_tool(tmp_path)])
     code = (
@@ -197,7 +197,7 @@ def test_the_python_tool_runs_sandboxed_and_attaches_figures(tmp_path) -> None: 
 
 
 def test_a_code_block_answer_runs_as_the_python_tool_when_allowed(tmp_path) -> None:  # noqa: ANN001
-    from assistant_app.builtin_tools import python_tool
+    from assistant_app.tools.builtin import python_tool
 
     block = "Here:\n```python\nprint(6 * 7)\n```\nThat prints it."
     asked = []
@@ -217,7 +217,7 @@ def test_a_code_block_answer_runs_as_the_python_tool_when_allowed(tmp_path) -> N
 
 
 def test_written_code_that_fails_gets_another_step(tmp_path) -> None:  # noqa: ANN001
-    from assistant_app.builtin_tools import python_tool
+    from assistant_app.tools.builtin import python_tool
 
     model = ScriptedToolModel(
         [

@@ -8,8 +8,8 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from assistant_app.config import Config  # noqa: E402
-from assistant_app.errors import ModelUnavailable  # noqa: E402
+from assistant_app.core.config import Config  # noqa: E402
+from assistant_app.core.errors import ModelUnavailable  # noqa: E402
 from tests.fakes import FakeChatModel  # noqa: E402
 from ui.app import start  # noqa: E402
 from ui.bridge import Bridge  # noqa: E402
@@ -78,8 +78,8 @@ def test_a_missing_model_is_shown_with_its_fix(qtbot, window) -> None:
 def test_the_app_session_is_the_current_assistant_with_tools_and_history(
     qtbot, window, tmp_path
 ) -> None:
-    from assistant_app.profiles import Profile, Profiles
-    from assistant_app.session import conversations
+    from assistant_app.kernel.session import conversations
+    from assistant_app.storage.profiles import Profile, Profiles
 
     profiles = Profiles(tmp_path / "assistants")
     profiles.save(Profile("pirate", instructions="Talk like a pirate."))

@@ -16,9 +16,9 @@ from PySide6.QtCore import Qt, QTimer, QUrl  # noqa: E402
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QTextDocument  # noqa: E402
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox  # noqa: E402
 
-from assistant_app.config import Config  # noqa: E402
-from assistant_app.errors import UserVisibleError  # noqa: E402
-from assistant_app.messages import ReplyDelta, ToolCall  # noqa: E402
+from assistant_app.core.config import Config  # noqa: E402
+from assistant_app.core.errors import UserVisibleError  # noqa: E402
+from assistant_app.core.messages import ReplyDelta, ToolCall  # noqa: E402
 from tests.fakes import FakeChatModel  # noqa: E402
 from ui.app import start  # noqa: E402
 from ui.bridge import Bridge  # noqa: E402

@@ -11,9 +11,9 @@ pytest.importorskip("PySide6")
 
 from PIL import Image, ImageDraw  # noqa: E402
 
-from assistant_app.cli_assistants import profiles_for  # noqa: E402
-from assistant_app.config import Config  # noqa: E402
-from assistant_app.knowledge_files import add_file, files_folder  # noqa: E402
+from assistant_app.core.config import Config  # noqa: E402
+from assistant_app.storage.knowledge_files import add_file, files_folder  # noqa: E402
+from assistant_app.storage.profiles import profiles_for  # noqa: E402
 from tests.fakes import FakeChatModel  # noqa: E402
 from tests.test_ui_sketch import SKETCHES, FakeRunner, drop  # noqa: E402
 from ui.app import start  # noqa: E402
@@ -108,7 +108,7 @@ def test_a_program_is_refused_in_one_line(qtbot, tmp_path: Path) -> None:
 def test_a_document_that_cannot_be_learned_says_why(
     tmp_path: Path, data: Path, name: str, content: bytes, expected: str
 ) -> None:
-    from assistant_app.errors import UserVisibleError
+    from assistant_app.core.errors import UserVisibleError
 
     path = tmp_path / name
     path.write_bytes(content)

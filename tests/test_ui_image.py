@@ -11,9 +11,10 @@ pytest.importorskip("diffusers")
 
 from PySide6.QtCore import Qt  # noqa: E402
 
-from assistant_app import builtin_tools, session  # noqa: E402
-from assistant_app.config import Config  # noqa: E402
-from assistant_app.messages import ReplyDelta, ToolCall  # noqa: E402
+from assistant_app.core.config import Config  # noqa: E402
+from assistant_app.core.messages import ReplyDelta, ToolCall  # noqa: E402
+from assistant_app.kernel import session  # noqa: E402
+from assistant_app.tools import builtin as builtin_tools  # noqa: E402
 from models.diffusion import create_image_generator  # noqa: E402
 from tests.test_tools import ScriptedToolModel  # noqa: E402
 from tests.tiny_diffusion import TINY_MODEL, tiny_store  # noqa: E402

@@ -10,11 +10,13 @@ pytest.importorskip("PySide6")
 
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox  # noqa: E402
 
-from assistant_app.cli_assistants import profiles_for  # noqa: E402
-from assistant_app.config import Config, load_config  # noqa: E402
-from assistant_app.messages import ChatMessage  # noqa: E402
-from assistant_app.profiles import Profile  # noqa: E402
-from assistant_app.session import conversations  # noqa: E402
+from assistant_app.core.config import Config, load_config  # noqa: E402
+from assistant_app.core.messages import ChatMessage  # noqa: E402
+from assistant_app.kernel.session import conversations  # noqa: E402
+from assistant_app.storage.profiles import (
+    Profile,  # noqa: E402
+    profiles_for,  # noqa: E402
+)
 from ui import assistant_dialog, settings_dialog, sidebar  # noqa: E402
 from ui.assistant_dialog import AssistantDialog  # noqa: E402
 from ui.settings_dialog import SettingsDialog  # noqa: E402

@@ -15,7 +15,7 @@ from PIL import Image  # noqa: E402
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
 
-from assistant_app.errors import UserVisibleError  # noqa: E402
+from assistant_app.core.errors import UserVisibleError  # noqa: E402
 from ui import (
     sketch_files,  # noqa: E402
     sketch_view,  # noqa: E402

@@ -13,9 +13,9 @@ pytest.importorskip("PySide6")
 
 from PySide6.QtCore import Qt  # noqa: E402
 
-from assistant_app.config import Config  # noqa: E402
-from assistant_app.errors import ModelUnavailable, UserVisibleError  # noqa: E402
-from assistant_app.voice_loop import VoiceEngines  # noqa: E402
+from assistant_app.core.config import Config  # noqa: E402
+from assistant_app.core.errors import ModelUnavailable, UserVisibleError  # noqa: E402
+from assistant_app.voice.loop import VoiceEngines  # noqa: E402
 from audio.devices import BLOCK, FileOutput  # noqa: E402
 from tests.fakes import (  # noqa: E402
     EnergyVoiceActivityDetector,
@@ -68,11 +68,11 @@ class Devices:
 
 
 def voice_engines(transcripts: list[str], replies: list[str]) -> VoiceEngines:
-    return VoiceEngines(
+    return VoiceEngines(  # the replies come from a model of the voice's own
         FakeSpeechToText(transcripts),
-        FakeChatModel(replies),
         FakeTextToSpeech(),
         EnergyVoiceActivityDetector(),
+        chat=FakeChatModel(replies),
     )
 
 

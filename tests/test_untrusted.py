@@ -8,14 +8,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from assistant_app.attachments import ImageReader
-from assistant_app.audit import ToolUse
-from assistant_app.builtin_tools import calculator
-from assistant_app.chat import ChatSession, ThinkSettings
-from assistant_app.injection import PLACEHOLDER
-from assistant_app.messages import ChatMessage, ReplyDelta, ToolCall
-from assistant_app.tools import ToolBox, tool
-from assistant_app.untrusted import FENCE_PREFIX, Untrusted
+from assistant_app.core.messages import ChatMessage, ReplyDelta, ToolCall
+from assistant_app.kernel.attachments import ImageReader
+from assistant_app.kernel.chat import ChatSession, ThinkSettings
+from assistant_app.security.audit import ToolUse
+from assistant_app.security.injection import PLACEHOLDER
+from assistant_app.security.untrusted import FENCE_PREFIX, Untrusted
+from assistant_app.tools.builtin import calculator
+from assistant_app.tools.toolbox import ToolBox, tool
 from tests.fakes import FakeChatModel
 from tests.test_tools import ScriptedToolModel
 from vision.ocr import OcrLine
@@ -181,7 +181,7 @@ def test_an_image_is_read_by_ocr_and_the_vision_model_and_fenced(tmp_path: Path)
 def test_an_image_without_a_reader_is_a_clear_error(tmp_path: Path) -> None:
     import pytest
 
-    from assistant_app.errors import UserVisibleError
+    from assistant_app.core.errors import UserVisibleError
 
     with pytest.raises(UserVisibleError, match="cannot read images"):
         ChatSession(FakeChatModel([]), "s").attach_image(tmp_path / "x.png")

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from assistant_app.cancel import CancelToken
-from assistant_app.errors import ConfigError, ModelUnavailable, UserVisibleError
+from assistant_app.core.cancel import CancelToken
+from assistant_app.core.errors import ConfigError, ModelUnavailable, UserVisibleError
 from models import catalog
 from models.catalog import ModelEntry, ModelFile, PackagePart
 from models.store import PINS, ModelStore

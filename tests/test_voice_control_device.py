@@ -16,21 +16,22 @@ MIC_WAV = ROOT / "tests" / "fixtures" / "capital_of_france.wav"
 SCRIPT = f"""
 import json, sys, threading, time
 sys.path.insert(0, {str(ROOT)!r})
-from assistant_app.config import Config
-from assistant_app.voice_control import VoiceController
-from assistant_app.voice_loop import VoiceEngines
+from assistant_app.core.config import Config
+from assistant_app.kernel.chat import ChatSession
+from assistant_app.voice.control import VoiceController
+from assistant_app.voice.loop import VoiceEngines
 from tests.fakes import EnergyVoiceActivityDetector, FakeChatModel, FakeSpeechToText
 from tests.fakes import FakeTextToSpeech
 
-events, levels, exchanges, done = [], [], [], threading.Event()
+events, levels, done = [], [], threading.Event()
 def emit(event):
     events.append(event.kind)
     if event.kind == "reply_done":
         done.set()
 engines = VoiceEngines(FakeSpeechToText(["What is the capital of France?"]),
-    FakeChatModel(["Paris is the capital."]), FakeTextToSpeech(), EnergyVoiceActivityDetector())
-voice = VoiceController(Config(), engines, emit, levels.append,
-                        on_exchange=lambda said, heard: exchanges.append([said, heard]))
+    FakeTextToSpeech(), EnergyVoiceActivityDetector())
+session = ChatSession(FakeChatModel(["Paris is the capital."]), "Be brief.")
+voice = VoiceController(Config(), engines, session, emit, levels.append)
 voice.push_to_talk(True)  # held from the first block: the device runs faster than real time
 voice.open()
 time.sleep(0.3)
@@ -38,6 +39,7 @@ voice.push_to_talk(False)
 answered = done.wait(20)
 time.sleep(0.3)
 voice.close()
+exchanges = [m.content for m in session.history]
 print(json.dumps({{"answered": answered, "events": events, "exchanges": exchanges,
                   "loudest": max(levels, default=0.0)}}))
 """
@@ -49,7 +51,7 @@ def test_push_to_talk_through_real_portaudio_gets_a_spoken_reply(tmp_path: Path)
     device = alsa_file_device(tmp_path / "alsa", MIC_WAV, playback_rate_hz=24000)
     out = run_python(SCRIPT, device.env, timeout_s=60)
     assert out["answered"], out["events"]
-    assert out["exchanges"] == [["What is the capital of France?", "Paris is the capital."]]
+    assert out["exchanges"] == ["What is the capital of France?", "Paris is the capital."]
     assert out["loudest"] > 0.5  # the spoken question moved the level meter
     played = device.playback()
     assert float(np.abs(played).max()) > 0.2  # the fake voice's tone reached the speaker

@@ -21,7 +21,7 @@ def test_spoken_question_through_the_sound_server_gets_a_spoken_answer(
 ) -> None:
     if missing := missing_packages(pulse=True):
         pytest.skip(f"needs Debian packages: apt-get install {' '.join(missing)}")
-    from assistant_app.config import Config
+    from assistant_app.core.config import Config
     from audio.stt import create_speech_to_text
     from audio.wav import read_audio
 

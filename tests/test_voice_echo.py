@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from scipy.signal import butter, lfilter, lfilter_zi
 
-from assistant_app.config import Config
-from assistant_app.conversation import Conversation
-from assistant_app.stages import VoiceEvent
-from assistant_app.voice_loop import VoiceEngines, VoiceLoop
+from assistant_app.core.config import Config
+from assistant_app.kernel.chat import ChatSession
+from assistant_app.voice.loop import VoiceEngines, VoiceLoop
+from assistant_app.voice.stages import VoiceEvent
 from audio.echo import create_echo_canceller
 from audio.endpoint import TurnDetector
 from audio.playback import _resample
@@ -95,10 +95,9 @@ def make_loop(
 ):
     tts, vad = real_parts
     vad.reset()
-    engines = VoiceEngines(
-        FakeSpeechToText(heard), FakeChatModel(replies), tts, vad, create_echo_canceller(canceller)
-    )
-    loop = VoiceLoop(engines, Conversation("Be brief."), events.append, detector=TurnDetector())
+    engines = VoiceEngines(FakeSpeechToText(heard), tts, vad, create_echo_canceller(canceller))
+    session = ChatSession(FakeChatModel(replies), "Be brief.")
+    loop = VoiceLoop(engines, session, events.append, detector=TurnDetector())
     loop.start()
     return loop
 

@@ -8,9 +8,10 @@ import time
 import numpy as np
 import pytest
 
-from assistant_app.conversation import Conversation
-from assistant_app.stages import VoiceEvent
-from assistant_app.voice_loop import VoiceEngines, VoiceLoop
+from assistant_app.kernel.chat import ChatSession
+from assistant_app.tools.toolbox import ToolBox
+from assistant_app.voice.loop import VoiceEngines, VoiceLoop
+from assistant_app.voice.stages import VoiceEvent
 from audio.echo import PassthroughEchoCanceller
 from audio.endpoint import TurnDetector
 from tests.fakes import (
@@ -28,17 +29,23 @@ QUIET = np.random.default_rng(0).normal(0, 1e-3, BLOCK).astype(np.float32)
 class Harness:
     """A loop on fakes, a clock for microphone blocks, and a record of its events."""
 
-    def __init__(self, replies: list[str], heard: list[str], echo=None) -> None:  # noqa: ANN001
+    def __init__(
+        self,
+        replies: list[str],
+        heard: list[str],
+        echo=None,  # noqa: ANN001
+        model=None,  # noqa: ANN001 - a scripted model instead of `replies`
+        tools: ToolBox | None = None,
+    ) -> None:
         self.events: list[VoiceEvent] = []
         self.changed = threading.Condition()
-        self.chat = FakeChatModel(replies)
+        self.chat = model or FakeChatModel(replies)
         self.stt = FakeSpeechToText(heard)
-        engines = VoiceEngines(
-            self.stt, self.chat, FakeTextToSpeech(), EnergyVoiceActivityDetector(), echo
-        )
+        self.session = ChatSession(self.chat, "Be brief.", tools)
+        engines = VoiceEngines(self.stt, FakeTextToSpeech(), EnergyVoiceActivityDetector(), echo)
         self.loop = VoiceLoop(
             engines,
-            Conversation("Be brief."),
+            self.session,
             self.record,
             detector=TurnDetector(end_silence_ms=320, start_ms=96),
         )
@@ -106,8 +113,7 @@ def test_a_spoken_turn_is_answered_sentence_by_sentence(make) -> None:
         < order.index("reply_done")
     )
     assert h.kinds("first_sentence")[0].text == "Paris is the capital."
-    messages = h.loop.conversation.messages()
-    assert [(m.role, m.content) for m in messages[1:]] == [
+    assert [(m.role, m.content) for m in h.session.history] == [
         ("user", "What is the capital of France?"),
         ("assistant", "Paris is the capital. It is lovely."),
     ]
@@ -130,7 +136,7 @@ def test_barge_in_stops_speech_and_history_keeps_only_what_was_heard(make) -> No
     h.wait_for("transcript", count=2)
     h.play_until("reply_done")  # only the second turn finishes: the first was cut off
     assert len(h.kinds("reply_done")) == 1
-    history = [(m.role, m.content) for m in h.loop.conversation.messages()[1:]]
+    history = [(m.role, m.content) for m in h.session.history]
     assert history[0] == ("user", "Count for me.")
     assert history[1][0] == "assistant"
     assert history[1][1].split() == ["one", "two", "three", "four"]  # heard, nothing more

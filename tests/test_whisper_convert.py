@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from assistant_app.errors import ModelUnavailable
+from assistant_app.core.errors import ModelUnavailable
 from models.whisper_convert import convert_ct2_to_openai
 
 whisper = pytest.importorskip("whisper")

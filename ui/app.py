@@ -6,21 +6,19 @@ import logging
 import sys
 from collections.abc import Callable
 
-from assistant_app.chat import ChatSession, ThinkSettings
-from assistant_app.cli_assistants import profiles_for
-from assistant_app.config import Config
-from assistant_app.engines import ChatModel
-from assistant_app.errors import AssistantError
-from assistant_app.profiles import Profile
-from assistant_app.session import build_session, knowledge_index
+from assistant_app.core.config import Config
+from assistant_app.core.engines import ChatModel
+from assistant_app.core.errors import AssistantError
+from assistant_app.kernel.session import knowledge_index
+from assistant_app.storage.profiles import Profile, profiles_for
 from models.store import Progress
 from ui.bridge import Bridge
-from ui.main_window import MainWindow, run_in_thread
+from ui.main_window import MainWindow
+from ui.session_setup import Indexer, open_session
+from ui.workers import run_in_thread
 
 log = logging.getLogger(__name__)
 ModelLoader = Callable[[Callable[[str], None]], ChatModel]
-# (profile, status report) -> a KnowledgeIndex or None; runs in the loading worker.
-Indexer = Callable[[Profile, Callable[[str], None]], object]
 # (the loaded chat model, per-role state report) -> VoiceEngines; runs in the loading worker.
 VoiceLoader = Callable[[ChatModel, Callable[[str, str], None]], object]
 
@@ -47,26 +45,13 @@ def default_loader(config: Config) -> ModelLoader:
 
 def default_voice_loader(config: Config) -> VoiceLoader:
     """Speech recognition, the voice and voice activity detection, as `assistant talk` loads
-    them; the window's chat model answers spoken turns too unless [voice] llm_model names
-    another one."""
-    from assistant_app.talk import load_ears_and_voice
+    them. Spoken turns go to the window's session; its model answers them too unless [voice]
+    llm_model names another one."""
+    from assistant_app.voice.talk import load_ears_and_voice
     from models.store import open_store
 
     def load(chat: ChatModel, report: Callable[[str, str], None]) -> object:
-        import dataclasses
-
-        import models.llm
-
-        store = open_store(config)
-        wanted = config.voice.llm_model or config.llm.model
-        if wanted != config.llm.model and config.llm.engine == "llama-cpp":
-            report("chat", f"loading the voice model {wanted}")
-            voice_llm = dataclasses.replace(
-                config.llm, model=wanted, max_reply_tokens=config.voice.max_reply_tokens
-            )
-            chat = models.llm.create_chat_model(voice_llm, store)
-            report("chat", "ready")
-        return load_ears_and_voice(config, store, chat, echo=True, report=report)
+        return load_ears_and_voice(config, open_store(config), chat, echo=True, report=report)
 
     return load
 
@@ -94,36 +79,6 @@ def default_indexer(config: Config) -> Indexer:
         return knowledge_index(config, profile, progress)
 
     return index
-
-
-def open_session(
-    config: Config,
-    model: ChatModel,
-    bridge: Bridge,
-    indexer: Indexer | None = None,
-    *,
-    resume: int | None = None,
-) -> ChatSession:
-    """A session like `assistant chat --tools` builds: the current assistant, tools (asking
-    through the window), memory and a new saved conversation (or saved one `resume`)."""
-    profiles = profiles_for(config)
-    profile = profiles.load(profiles.current())
-    report = bridge.status_changed.emit
-
-    def thinking(attempt: int, total: int, answer: str) -> None:
-        report(f"Thinking longer: attempt {attempt} of up to {total} says {answer or '?'}")
-
-    return build_session(
-        config,
-        model,
-        profile,
-        tools=True,
-        ask=bridge.ask_permission,
-        on_tool=bridge.report_tool,
-        think=ThinkSettings(False, config.llm.think_samples, config.llm.think_budget_s, thinking),
-        knowledge=indexer(profile, report) if indexer is not None else None,
-        resume=resume,
-    )
 
 
 def start(

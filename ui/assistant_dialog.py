@@ -19,11 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant_app.config import ENGINES
-from assistant_app.errors import AssistantError
-from assistant_app.profiles import Profile, Profiles
-from assistant_app.settings import default_tool_rules
-from assistant_app.tools import PERMISSIONS
+from assistant_app.core.config import ENGINES
+from assistant_app.core.errors import AssistantError
+from assistant_app.storage.profiles import Profile, Profiles
+from assistant_app.storage.settings import default_tool_rules
+from assistant_app.tools.toolbox import PERMISSIONS
 
 
 class AssistantDialog(QDialog):

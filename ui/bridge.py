@@ -4,42 +4,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from assistant_app.messages import ToolCall
-from assistant_app.tools import Tool
+from assistant_app.core.messages import ToolCall
+from assistant_app.security.permission import PermissionRequest
+from assistant_app.tools.toolbox import Tool
 
 UNTRUSTED_REASON = (
     "Asked because text from outside (an attached file or picture, a retrieved passage or a "
     "tool's result) came into this conversation just now and could be steering the assistant."
 )
-
-
-class PermissionRequest:
-    """A tool call waiting for the user: the worker blocks in `wait`, the GUI calls `answer`."""
-
-    def __init__(self, tool: str, arguments: dict[str, Any], reason: str = "") -> None:
-        self.tool = tool
-        self.arguments = dict(arguments)  # exactly what will run
-        self.reason = reason  # why a tool that is normally allowed asks this time
-        self.allowed = False
-        self._done = threading.Event()
-
-    @property
-    def answered(self) -> bool:
-        return self._done.is_set()
-
-    def answer(self, allowed: bool) -> None:
-        """The first answer wins; later ones (a Stop racing a click) are ignored."""
-        if not self._done.is_set():
-            self.allowed = allowed
-            self._done.set()
-
-    def wait(self) -> bool:
-        self._done.wait()
-        return self.allowed
 
 
 class Bridge(QObject):
@@ -67,7 +42,6 @@ class Bridge(QObject):
     voice_failed = Signal(str)  # why speech is unavailable, with the fix
     voice_event = Signal(object)  # a VoiceEvent from the voice loop's stages
     mic_level = Signal(float)  # the microphone's input level, 0..1, about ten a second
-    voice_exchange = Signal(str, str)  # a spoken turn: what the user said, what they heard
 
     def __init__(self) -> None:
         super().__init__()
@@ -99,6 +73,15 @@ class Bridge(QObject):
         finally:
             with self._lock:
                 self._pending.remove(request)
+
+    def offer_permission(self, request: PermissionRequest) -> None:
+        """A question the voice asks aloud is shown too (any thread); a tool the user chose
+        "Always allow" for is answered at once, unless outside text is why it asks."""
+        with self._lock:
+            if request.tool in self.always_allowed and not request.reason:
+                request.answer(True)
+                return
+        self.permission_requested.emit(request)
 
     def report_tool(self, call: ToolCall, result: str) -> None:
         """The session's `on_tool` callback (worker thread)."""

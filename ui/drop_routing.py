@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant_app.knowledge_files import KNOWLEDGE_KINDS, can_learn
+from assistant_app.storage.knowledge_files import KNOWLEDGE_KINDS, can_learn
 from ui.sketch_files import KINDS, is_image
 
 SKETCH, ATTACH, LEARN, REFUSE = "sketch", "attach", "learn", "refuse"

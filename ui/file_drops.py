@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from assistant_app.errors import AssistantError
+from assistant_app.core.errors import AssistantError
 from ui.drop_routing import ATTACH, LEARN, REFUSE, SKETCH, route
 from ui.sketch_files import image_patterns
+from ui.workers import run_in_thread
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
@@ -88,9 +89,8 @@ class FileDrops(QObject):
     def learn(self, path: Path) -> None:
         """Copies the document into the assistant's knowledge (a worker), then the session is
         reopened so the new file is indexed and searched from the next message."""
-        from assistant_app.cli_assistants import profiles_for
-        from assistant_app.knowledge_files import add_file
-        from ui.main_window import run_in_thread
+        from assistant_app.storage.knowledge_files import add_file
+        from assistant_app.storage.profiles import profiles_for
 
         config = self.window.config_or_default()
         self.window.status.setText(f"Adding {path.name} to the assistant's knowledge...")

@@ -25,22 +25,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant_app.builtin_tools import image_events
-from assistant_app.chat import ChatSession
-from assistant_app.config import Config, data_dir
-from assistant_app.errors import AssistantError
-from assistant_app.untrusted import as_typed
-from assistant_app.voice_control import Devices
+from assistant_app.core.config import Config, data_dir
+from assistant_app.core.errors import AssistantError
+from assistant_app.kernel.chat import ChatSession
+from assistant_app.security.untrusted import as_typed
+from assistant_app.tools.builtin import image_events
+from assistant_app.voice.control import Devices
 from ui.bridge import Bridge, PermissionRequest
 from ui.chat_view import ChatView
 from ui.file_drops import FileDrops
 from ui.permission_dialog import ALWAYS, DENY, PermissionDialog
 from ui.readiness import ReadinessLine
+from ui.session_setup import open_session
 from ui.settings_dialog import SettingsDialog
 from ui.sidebar import Sidebar
 from ui.sketch_files import SketchRunner, default_sketch_runner, image_patterns
 from ui.sketch_flow import SketchFlow
 from ui.voice_wiring import VoiceWiring
+from ui.workers import run_in_thread
 
 log = logging.getLogger(__name__)
 # (sketch, output HTML, cancel token, progress) -> a vision.sketch.SketchResult; runs in a worker.
@@ -150,8 +152,8 @@ class MainWindow(QMainWindow):
 
     def _add_sidebar(self, config: Config) -> None:
         """Conversations and assistants on the left; Ctrl+, opens the settings."""
-        from assistant_app.cli_assistants import profiles_for
-        from assistant_app.session import conversations
+        from assistant_app.kernel.session import conversations
+        from assistant_app.storage.profiles import profiles_for
 
         self.sidebar = Sidebar(conversations(config), profiles_for(config))
         dock = QDockWidget("Conversations", self)
@@ -168,8 +170,6 @@ class MainWindow(QMainWindow):
         if self.session is None or self.busy or self.config is None:
             self.status.setText("Wait for the reply to finish (or press Stop) first.")
             return
-        from ui.app import open_session
-
         model, config, bridge, indexer = self.session.model, self.config, self.bridge, self.indexer
         self._set_busy(True)
 
@@ -193,7 +193,7 @@ class MainWindow(QMainWindow):
             self.reopen(self.session.conversation_id)
 
     def open_settings(self) -> None:
-        from assistant_app.cli_assistants import profiles_for
+        from assistant_app.storage.profiles import profiles_for
 
         try:
             dialog = SettingsDialog(profiles_for(self.config or Config()), parent=self)
@@ -206,7 +206,7 @@ class MainWindow(QMainWindow):
     def _settings_saved(self, config: Config) -> None:
         """Listening, thinking longer and tool rules apply at once (tool rules by reopening
         this conversation); models and voices need a restart, and the status line says which."""
-        from assistant_app.settings import needs_restart
+        from assistant_app.storage.settings import needs_restart
 
         old, self.config = self.config_or_default(), config
         self.voice.apply_listening(config)
@@ -240,7 +240,6 @@ class MainWindow(QMainWindow):
         if (events := image_events(session.toolbox)) is not None:
             events.on_status = self.bridge.status_changed.emit
             events.on_progress = self.bridge.image_progress.emit
-            events.cancel_token = session.turns.token  # Stop ends the picture within a step
         self.view.clear_conversation()
         for message in session.history:
             if message.role == "user":
@@ -252,7 +251,7 @@ class MainWindow(QMainWindow):
         self.status.setText(self._notice_when_ready or f"Ready: {session.model.name}")
         self._notice_when_ready = ""
         self._set_busy(False)
-        self.voice.sync_history()
+        self.voice.use_session(session)
 
     def send(self) -> None:
         text = self.input.text().strip()
@@ -287,7 +286,6 @@ class MainWindow(QMainWindow):
             self.stop()
             return
         self.session.reset()
-        self.voice.sync_history()
         self.view.clear_conversation()
         self.status.setText("New conversation.")
 
@@ -381,6 +379,19 @@ class MainWindow(QMainWindow):
         dialog.answered.connect(answered)
         dialog.open()
 
+    def dismiss_permission(self) -> None:
+        """A question answered aloud: its dialog goes, unanswered by the window."""
+        dialog, self.permission_dialog = self.permission_dialog, None
+        if dialog is not None:
+            dialog.answered.disconnect()
+            dialog.deny()
+            dialog.deleteLater()
+
+    def spoken_turn_done(self) -> None:
+        """A spoken turn joined the saved conversation: the sidebar shows it."""
+        if self.sidebar is not None:
+            self.sidebar.refresh_conversations()
+
     def _image_progress(self, step: int, total: int) -> None:
         self.progress.setRange(0, total)
         self.progress.setValue(step)
@@ -399,7 +410,6 @@ class MainWindow(QMainWindow):
         self._reply_failed = False
         if self.sidebar is not None:
             self.sidebar.refresh_conversations()
-        self.voice.sync_history()
         if self._reindex_after_reply:
             self._reindex_after_reply = False
             self.reindex(self._notice_when_ready)
@@ -422,10 +432,3 @@ class MainWindow(QMainWindow):
     def _set_busy(self, busy: bool) -> None:
         self.send_button.setEnabled(not busy and self.session is not None)
         self.stop_button.setEnabled(busy and self.session is not None)
-
-
-def run_in_thread(work: Callable[[], None]) -> threading.Thread:
-    """Engine work never runs on the GUI thread."""
-    thread = threading.Thread(target=work, daemon=True)
-    thread.start()
-    return thread

@@ -22,11 +22,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant_app import settings
-from assistant_app.config import CHOICES, ENGINES, Config, config_path, load_config
-from assistant_app.errors import AssistantError
-from assistant_app.profiles import Profiles
-from assistant_app.tools import PERMISSIONS
+from assistant_app.core.config import CHOICES, ENGINES, Config, config_path, load_config
+from assistant_app.core.errors import AssistantError
+from assistant_app.storage import settings
+from assistant_app.storage.profiles import Profiles
+from assistant_app.tools.toolbox import PERMISSIONS
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,8 @@ EDITABLE_ROLES = ("llm",)  # an OpenAI-compatible server may serve models not in
 
 class SettingsDialog(QDialog):
     """Edits the config file and the current assistant's tool rules; OK writes both through
-    assistant_app.settings, Cancel writes nothing. Raises ConfigError if the file is broken."""
+    assistant_app.storage.settings, Cancel writes nothing. Raises ConfigError if the file is
+    broken."""
 
     settings_saved = Signal(object)  # the new Config
 

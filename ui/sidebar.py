@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant_app.errors import AssistantError
-from assistant_app.history_db import ConversationStore
-from assistant_app.profiles import DEFAULT, Profiles
+from assistant_app.core.errors import AssistantError
+from assistant_app.storage.history_db import ConversationStore
+from assistant_app.storage.profiles import DEFAULT, Profiles
 from ui.assistant_dialog import AssistantDialog
 
 ID = Qt.ItemDataRole.UserRole

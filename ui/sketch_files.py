@@ -6,8 +6,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from assistant_app.cancel import CancelToken
-from assistant_app.config import Config
+from assistant_app.core.cancel import CancelToken
+from assistant_app.core.config import Config
 
 SketchRunner = Callable[[Path, Path, CancelToken, Callable[[str], None]], object]
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp")
@@ -22,7 +22,7 @@ def default_sketch_runner(config: Config | None = None) -> SketchRunner:
     def run(
         image: Path, out_html: Path, cancel: CancelToken, progress: Callable[[str], None]
     ) -> object:
-        from assistant_app.config import load_config
+        from assistant_app.core.config import load_config
         from vision.render import PageRenderer
         from vision.sketch import create_sketch_to_page
 

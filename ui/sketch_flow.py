@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
-from assistant_app.cancel import CancelToken
-from assistant_app.config import data_dir
-from assistant_app.errors import AssistantError, UserVisibleError
+from assistant_app.core.cancel import CancelToken
+from assistant_app.core.config import data_dir
+from assistant_app.core.errors import AssistantError, UserVisibleError
 from ui.sketch_files import SketchRunner, sketch_output_path, sketch_problem
 from ui.sketch_view import SketchDialog
+from ui.workers import run_in_thread
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
@@ -79,8 +80,6 @@ class SketchFlow(QObject):
         self._run(lambda token, progress: preview_page(html, folder), "The page could not be shown")
 
     def _run(self, job: Callable[[CancelToken, Callable[[str], None]], object], failed: str):
-        from ui.main_window import run_in_thread
-
         token = self._token = CancelToken.never()
         self.view.show()
         self.view.raise_()

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
 
-from assistant_app.errors import AssistantError
-from assistant_app.voice_control import Devices, VoiceController
+from assistant_app.core.errors import AssistantError
+from assistant_app.voice.control import Devices, VoiceController
 from ui.voice_panel import VoicePanel
 
 if TYPE_CHECKING:
@@ -29,36 +29,37 @@ class VoiceWiring(QObject):
         self.devices = devices
         self.controller: VoiceController | None = None
         self._replying = False  # a spoken reply is being written into the view
+        self._answering = False  # a question was asked aloud: the next words answer it
         bridge = window.bridge
         bridge.voice_ready.connect(self.attach)
         bridge.voice_failed.connect(lambda why: self.panel.set_available(False, why))
         bridge.voice_event.connect(self._event)
         bridge.mic_level.connect(self.panel.show_level)
-        bridge.voice_exchange.connect(self._exchange)
         self.panel.talk_pressed.connect(lambda: self._talk(True))
         self.panel.talk_released.connect(lambda: self._talk(False))
         self.panel.hands_free_toggled.connect(self._hands_free)
         window.input.installEventFilter(self)
 
     def attach(self, engines) -> None:  # noqa: ANN001 - VoiceEngines, loaded in a worker
-        bridge = self.window.bridge
+        bridge, session = self.window.bridge, self.window.session
+        if session is None:  # speech loads after the session: never the other way round
+            return
         self.controller = VoiceController(
             self.window.config_or_default(),
             engines,
+            session,
             bridge.voice_event.emit,
             bridge.mic_level.emit,
             self.devices,
-            on_exchange=bridge.voice_exchange.emit,
+            on_permission=bridge.offer_permission,
         )
         self.controller.set_speaker_muted(self.window.muted)
-        self.sync_history()
         self.panel.set_available(True)
 
-    def sync_history(self) -> None:
-        """The voice loop continues the conversation on screen (called after typed turns)."""
-        session = self.window.session
-        if self.controller is not None and session is not None:
-            self.controller.load_history(session.history)
+    def use_session(self, session) -> None:  # noqa: ANN001 - a ChatSession
+        """Spoken turns continue the conversation on screen (a new or reopened one)."""
+        if self.controller is not None:
+            self.controller.use_session(session)
 
     def apply_listening(self, config) -> None:  # noqa: ANN001 - a Config
         if self.controller is not None:
@@ -119,13 +120,21 @@ class VoiceWiring(QObject):
     def _event(self, event) -> None:  # noqa: ANN001 - a VoiceEvent
         self.panel.show_event(event.kind)
         view = self.window.view
-        if event.kind == "transcript":
+        if event.kind == "transcript" and not self._answering:
             self._end_reply()
             view.add_user(event.text)
             view.begin_reply()
             self._replying = True
-        elif event.kind == "sentence" and self._replying:
-            view.append_delta(event.text + " ")
+        elif event.kind == "transcript":  # the answer to a question asked aloud
+            self.window.status.setText(f"You said: {event.text}")
+        elif event.kind == "text" and self._replying:
+            view.append_delta(event.text)  # the reply as written, code and plots included
+        elif event.kind == "permission":
+            self._answering = True
+            self.window.status.setText(f"Asked aloud: {event.text}")
+        elif event.kind == "permission_answered":
+            self._answering = False
+            self.window.dismiss_permission()
         elif event.kind == "barge_in" and self._replying:
             view.append_delta("— (interrupted)")
             self._end_reply()
@@ -136,12 +145,8 @@ class VoiceWiring(QObject):
             self.window.show_notice(event.text)
 
     def _end_reply(self) -> None:
+        self._answering = False
         if self._replying:
             self._replying = False
             self.window.view.finish_reply()
-
-    def _exchange(self, said: str, heard: str) -> None:
-        """A spoken turn joins the saved conversation: what was said and what was heard."""
-        session = self.window.session
-        if session is not None:
-            session.add_exchange(said, heard)
+            self.window.spoken_turn_done()

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from assistant_app.errors import UserVisibleError
+from assistant_app.core.errors import UserVisibleError
 
 log = logging.getLogger(__name__)
 

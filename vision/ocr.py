@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from assistant_app.errors import ModelUnavailable
+from assistant_app.core.errors import ModelUnavailable
 
 if TYPE_CHECKING:
     from models.store import ModelStore

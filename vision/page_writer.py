@@ -7,10 +7,10 @@ import re
 import secrets
 from collections.abc import Callable
 
-from assistant_app.cancel import CancelToken
-from assistant_app.engines import ChatModel
-from assistant_app.errors import UserVisibleError
-from assistant_app.messages import ChatMessage
+from assistant_app.core.cancel import CancelToken
+from assistant_app.core.engines import ChatModel
+from assistant_app.core.errors import UserVisibleError
+from assistant_app.core.messages import ChatMessage
 from models.vision_llm import combine_views
 from vision.layout import Box, Element, SketchLayout
 

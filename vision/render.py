@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant_app.errors import ModelUnavailable, UserVisibleError
+from assistant_app.core.errors import ModelUnavailable, UserVisibleError
 from vision.layout import Box
 
 log = logging.getLogger(__name__)

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from assistant_app.cancel import CancelToken
-from assistant_app.config import Config, SketchConfig, data_dir
-from assistant_app.engines import ChatModel
+from assistant_app.core.cancel import CancelToken
+from assistant_app.core.config import Config, SketchConfig, data_dir
+from assistant_app.core.engines import ChatModel
 from models.vision_llm import sketch_prompt
 from vision.image_input import load_image
 from vision.layout import SketchLayout

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant_app.errors import UserVisibleError
+from assistant_app.core.errors import UserVisibleError
 from vision.image_input import load_image
 from vision.layout import Box, Element, SketchLayout
 from vision.ocr import OcrLine, TextReader

@@ -11,15 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant_app.attachments import ImageReader
-from assistant_app.audit import ToolUse
-from assistant_app.builtin_tools import calculator
-from assistant_app.cancel import CancelToken
-from assistant_app.chat import ChatSession, refuse
-from assistant_app.context import ContextWindow, truncating_summary
-from assistant_app.messages import ChatMessage, ReplyDelta, ToolCall
-from assistant_app.tools import Tool, ToolBox, tool
-from assistant_app.untrusted import Untrusted
+from assistant_app.core.cancel import CancelToken
+from assistant_app.core.messages import ChatMessage, ReplyDelta, ToolCall
+from assistant_app.kernel.attachments import ImageReader
+from assistant_app.kernel.chat import ChatSession, refuse
+from assistant_app.kernel.context import ContextWindow, truncating_summary
+from assistant_app.security.audit import ToolUse
+from assistant_app.security.untrusted import Untrusted
+from assistant_app.tools.builtin import calculator
+from assistant_app.tools.toolbox import Tool, ToolBox, tool
 from tests.security.cases import AttackCase, draw
 
 SYSTEM = (

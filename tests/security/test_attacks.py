@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from assistant_app.cancel import CancelToken
-from assistant_app.injection import scan
-from assistant_app.messages import ChatMessage, ReplyDelta, ToolCall
+from assistant_app.core.cancel import CancelToken
+from assistant_app.core.messages import ChatMessage, ReplyDelta, ToolCall
+from assistant_app.security.injection import scan
 from tests.security.cases import CASES, CHANNELS, HEADPHONES, Attack, AttackCase
 from tests.security.harness import Outcome, run_case, unfenced
 from vision.ocr import OcrLine
@@ -148,7 +148,7 @@ def test_code_the_detector_misses_still_needs_the_users_yes() -> None:
 @pytest.mark.models
 def test_the_default_model_is_not_hijacked(real_store, tmp_path: Path) -> None:  # noqa: ANN001
     """Every case through the real default model, greedy, OCR on the drawn images."""
-    from assistant_app.config import load_config
+    from assistant_app.core.config import load_config
     from models.llm import create_chat_model
     from vision.ocr import create_ocr
 

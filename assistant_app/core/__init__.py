@@ -1,0 +1,1 @@
+"""The foundation every layer may import: errors, messages, cancellation, engine roles, config."""

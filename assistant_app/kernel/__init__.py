@@ -1,0 +1,1 @@
+"""The kernel: the chat session, its context window, memory, think-longer and attachments."""

@@ -1,0 +1,348 @@
+"""The chat session: a conversation with the model, its tools, memory and context window."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from assistant_app.core.cancel import CancelToken, TurnCounter
+from assistant_app.core.engines import ChatModel
+from assistant_app.core.errors import UserVisibleError
+from assistant_app.core.messages import ChatMessage, ToolCall
+from assistant_app.kernel.context import ContextWindow
+from assistant_app.kernel.memory import Memory
+from assistant_app.kernel.tables import TableFiles
+from assistant_app.kernel.think import think_longer, wants_thinking
+from assistant_app.security.audit import ToolUse
+from assistant_app.security.untrusted import Ask, Attachment, Untrusted, decide, refuse
+from assistant_app.tools.toolbox import ToolBox
+from models.tool_calls import HeldReply
+
+__all__ = ["Ask", "ChatSession", "OnTool", "SpokenTurn", "ThinkSettings", "cited", "refuse"]
+OnTool = Callable[[ToolCall, str], None]
+REFUSED = "Error: the user did not allow this {} call."
+
+
+@dataclass(frozen=True)
+class ThinkSettings:
+    """'Think longer': on for every message, or when a message starts "think carefully about"."""
+
+    always: bool = False
+    samples: int = 5
+    budget_s: float = 120.0
+    progress: Callable[[int, int, str], None] | None = None
+
+
+@dataclass(frozen=True)
+class SpokenTurn:
+    """How a spoken turn differs from a typed one; the voice loop makes one per turn. Tools,
+    notes, memory, think-longer and the defences are the same."""
+
+    style: str  # added to the instructions: a reply written for the ear
+    ask: Ask  # permission questions are asked aloud (and in the window)
+    on_step: Callable[[str], None]  # a tool's name (or "think") just before it runs
+    # The history write is handed over, (the turn's messages, the reply as written): the voice
+    # loop records only what the user heard of the reply, once it has been played.
+    keep: Callable[[list[ChatMessage], str], None]
+    model: ChatModel | None = None  # a model for spoken turns; None: the session's
+
+
+def cited(passages: list[tuple[str, str]], answer: str) -> list[str]:
+    """The passages an answer drew on: those sharing a number or two rarer words with it."""
+    said = set(re.findall(r"[a-z0-9][a-z0-9:.'-]{3,}|\d+", answer.lower()))
+    sources = []
+    for where, text in passages:
+        shared = said & set(re.findall(r"[a-z0-9][a-z0-9:.'-]{3,}|\d+", text.lower()))
+        if any(any(c.isdigit() for c in w) for w in shared) or len(shared) >= 2:
+            sources.append(where)
+    return sources
+
+
+def _last_result(turn: list[ChatMessage]) -> str:
+    """The newest tool result of the turn, as the answer when the model cannot give one."""
+    found = [m.content for m in turn if m.role == "tool"]
+    return found[-1].strip() if found else "(no answer)"
+
+
+class ChatSession:
+    """A conversation in memory: the system prompt, what was said, and the tools it may use.
+
+    A turn may take several steps: the model calls tools, reads their results, and answers.
+    Outside text (attachments, retrieved passages, tool results) is scanned for hidden
+    instructions, which are cut, and fenced as data; the user is told when some were found.
+    """
+
+    def __init__(
+        self,
+        model: ChatModel,
+        system_prompt: str,
+        toolbox: ToolBox | None = None,
+        *,
+        ask: Ask = refuse,
+        on_tool: OnTool | None = None,
+        max_steps: int = 4,
+        window: ContextWindow | None = None,
+        memory: Memory | None = None,
+        think: ThinkSettings | None = None,
+        on_record: Callable[[ChatMessage], None] | None = None,
+        retrieve: Callable[[str], list[tuple[str, str]]] | None = None,
+        tables: TableFiles | None = None,
+        read_image: Callable[[Path], str] | None = None,
+        untrusted: Untrusted | None = None,
+    ) -> None:
+        self.model = model
+        self.system = ChatMessage("system", system_prompt)
+        self.history: list[ChatMessage] = []
+        self.turns = TurnCounter()
+        self.toolbox = toolbox or ToolBox([])
+        self.ask = ask
+        self.on_tool = on_tool
+        self.max_steps = max_steps
+        self.window = window
+        self.memory = memory
+        self.think = think or ThinkSettings()
+        self.on_record = on_record  # persistence: every message as it joins the history
+        self.conversation_id: int | None = None
+        self.on_reset: Callable[[], None] | None = None  # persistence: a new conversation
+        # Small models rarely call a search tool on their own, so passages from the user's
+        # knowledge folders are looked up for every message and put in front of the model.
+        self.retrieve = retrieve
+        self._passages: list[tuple[str, str]] = []  # (citation, text) for the current turn
+        self.tables = tables or TableFiles()  # pasted tables, as files for the python tool
+        self.read_image = read_image  # an image's text: OCR, and a vision model's reading
+        self.untrusted = untrusted or Untrusted()
+        self.on_audit: Callable[[ToolUse], None] | None = None  # every tool call, for the log
+        self._attached: list[Attachment] = []  # for the next message
+        self._context = ""  # this turn's fenced passages
+        self._spoken: SpokenTurn | None = None  # the turn in progress, when it is spoken
+
+    @property
+    def untrusted_in_context(self) -> bool:
+        """Whether outside text entered the current turn (sensitive tools then always ask)."""
+        return self.untrusted.entered
+
+    def attach_text(self, name: str, text: str) -> Attachment:
+        """Text the user pasted or dropped, sent with the next message as data."""
+        self._attached.append(Attachment(name, "text", text))
+        return self._attached[-1]
+
+    def attach_image(self, path: Path | str) -> Attachment:
+        """An image, sent with the next message as the text read in it (and a vision model's
+        description, when one is configured)."""
+        if self.read_image is None:
+            raise UserVisibleError("This assistant cannot read images (no OCR model is set up).")
+        self._attached.append(Attachment(Path(path).name, "image", self.read_image(Path(path))))
+        return self._attached[-1]
+
+    def reset(self) -> None:
+        """Starts over: empty history, no tables; a saved session starts a new conversation."""
+        self.history.clear()
+        self.tables.clear()
+        self._attached.clear()
+        if self.on_reset is not None:
+            self.on_reset()
+
+    def record_turn(self, messages: list[ChatMessage]) -> None:
+        """A finished turn joins the history (and the saved conversation): used by the voice
+        loop for spoken turns, once it knows what was heard."""
+        self._record(messages)
+
+    def stream(
+        self, text: str, cancel: CancelToken | None = None, *, spoken: SpokenTurn | None = None
+    ) -> Iterator[str]:
+        """Yields the reply to `text` piece by piece; the history gets what was yielded (a
+        spoken turn's history is written by `spoken.keep`)."""
+        token = cancel or self.turns.token()
+        self._spoken = spoken
+        if self.memory is not None:
+            self.memory.capture(text)
+        self.untrusted.begin_turn()
+        attached, self._attached = self._attached, []
+        for attachment in attached:
+            self.tables.add_from(attachment.text)
+        data = self.untrusted.attachments(attached)
+        asked, question = wants_thinking(text)
+        self._passages = self.retrieve(text) if self.retrieve is not None else []
+        self._context = self.untrusted.passages(self._passages)
+        if asked or self.think.always:
+            if spoken is not None:
+                spoken.on_step("think")
+            yield from self._think(_joined(text, data), _joined(question, data), token)
+            return
+        turn = [ChatMessage("user", _joined(text, data))]
+        self.tables.add_from(text)
+        parts: list[str] = []
+        try:
+            for piece in self._steps(text, turn, token):
+                parts.append(piece)
+                yield piece
+        finally:
+            # What was shown stays in the history, even when stopped part way.
+            self._finish(turn, "".join(parts).strip())
+
+    def _finish(self, turn: list[ChatMessage], reply: str) -> None:
+        if self._spoken is not None:
+            self._spoken.keep(turn, reply)
+        else:
+            self._record([*turn, ChatMessage("assistant", reply)])
+
+    def _steps(self, text: str, turn: list[ChatMessage], token: CancelToken) -> Iterator[str]:
+        """Model steps until an answer, running tool calls in between; yields what is shown."""
+        seen: set[str] = set()
+        specs = self.toolbox.specs()
+        shown: list[str] = []
+        for step in range(self.max_steps):
+            calls, said = [], []
+            # With the tools taken away a small model may still write a call as text: hold it.
+            guard = HeldReply(not specs and bool(self.toolbox.specs()))
+            model = (self._spoken and self._spoken.model) or self.model
+            for delta in model.stream_reply(self._prompt(text, turn), specs, token):
+                if delta.tool_call is not None:
+                    calls.append(delta.tool_call)
+                elif delta.text and (piece := guard.push(delta.text)):
+                    shown.append(piece)
+                    said.append(piece)
+                    yield piece
+            if token.cancelled:
+                return
+            written, rest = guard.finish(False)
+            if written or rest:  # a call nobody can run: answer with the last result instead
+                piece = rest or _last_result(turn)
+                shown.append(piece)
+                said.append(piece)
+                yield piece
+            if not calls and not said and specs:
+                specs = []  # nothing usable with tools offered: ask again without them
+                continue
+            if not calls:
+                failed = yield from self._run_written_code("".join(said), turn, token)
+                if failed and step + 1 < self.max_steps:
+                    continue  # the model reads the error and tries again
+                yield from self._footnotes(turn, "".join(shown))
+                return
+            keys = {repr(c.as_dict()["function"]) for c in calls}
+            if keys & seen:
+                # Small models repeat a call whose result they already have: take the tools
+                # away so the next step must answer from the results.
+                specs = []
+                continue
+            seen |= keys
+            turn.append(ChatMessage("assistant", "", tool_calls=tuple(calls)))
+            # Tool results are kept even if the user stops the reply right after.
+            turn += [ChatMessage("tool", self._run(call, token), name=call.name) for call in calls]
+        yield f"(I stopped after {self.max_steps} tool steps without an answer.)"
+        yield from self._footnotes([], "")
+
+    def _run_written_code(
+        self, reply: str, turn: list[ChatMessage], token: CancelToken
+    ) -> Generator[str, None, bool]:
+        """Small models answer "plot this" with a ```python block rather than a tool call;
+        with the python tool offered, that block runs as the call (permissions still apply).
+        Returns whether it ran and failed."""
+        offered = {t["function"]["name"] for t in self.toolbox.specs()}
+        blocks = re.findall(r"```python\n(.*?)```", reply, re.DOTALL)
+        if "python" not in offered or not blocks:
+            return False
+        call = ToolCall("python", {"code": blocks[0]}, "call_code")
+        result = self._run(call, token)
+        turn += [
+            ChatMessage("assistant", "", tool_calls=(call,)),
+            ChatMessage("tool", result, name=call.name),
+        ]
+        said = "\n".join(ln for ln in result.splitlines() if not ln.startswith("attached "))
+        yield f"\n(ran it: {said[:600]})"
+        refused = result.startswith(REFUSED.format(call.name))
+        return not refused and any(line.startswith("Error:") for line in result.splitlines())
+
+    def _footnotes(self, turn: list[ChatMessage], answer: str) -> list[str]:
+        """What the user needs besides the words: the files the answer came from, and the
+        images and files tools made (their paths)."""
+        notes = []
+        if sources := cited(self._passages, answer):
+            notes.append(f"\n(Source: {', '.join(sources)})")
+        trusted = {n for n, t in self.toolbox.tools.items() if not t.untrusted_output}
+        made = [
+            line.split(": ", 1)[1]
+            for m in turn
+            if m.role == "tool" and m.name in trusted  # outside text cannot name files
+            for line in m.content.splitlines()
+            if line.startswith("attached ")
+        ]
+        if made:
+            notes.append(f"\n(attached: {', '.join(made)})")
+        return [n for n in (*notes, self.untrusted.notice()) if n]
+
+    def _think(self, text: str, question: str, token: CancelToken) -> Iterator[str]:
+        turn = [ChatMessage("user", question)]
+        verdict = think_longer(
+            self.model,
+            self._prompt(question, turn),
+            cancel=token,
+            samples=self.think.samples,
+            budget_s=self.think.budget_s,
+            progress=self.think.progress,
+        )
+        answer = verdict.reply() + self.untrusted.notice()
+        self._finish([ChatMessage("user", text)], answer)
+        yield answer
+
+    def _record(self, messages: list[ChatMessage]) -> None:
+        self.history += messages
+        if self.on_record is not None:
+            for message in messages:
+                self.on_record(message)
+
+    def _prompt(self, text: str, turn: list[ChatMessage]) -> list[ChatMessage]:
+        facts = self.memory.recall(text) if self.memory is not None else []
+        extra = self._context
+        if self._spoken is not None:
+            extra = f"{self._spoken.style}\n\n{extra}".strip()
+        if self.toolbox.get("python") is not None and (files := self.tables.describe()):
+            extra = f"{extra}\n\n{files}".strip()
+        if rule := self.untrusted.rule([*self.history, *turn], extra):
+            extra = f"{rule}\n\n{extra}".strip()
+        window = self.window or ContextWindow(len, 2**62)  # without a budget: everything fits
+        return window.fit(self.system, facts, self.history, turn, extra)
+
+    def _run(self, call: ToolCall, token: CancelToken) -> str:
+        """Runs a call the permissions allow; returns its result as the model will read it."""
+        found, started, at = self.toolbox.get(call.name), time.monotonic(), time.time()
+        outside = self.untrusted.entered
+        spoken = self._spoken
+        decision = decide(found, call, spoken.ask if spoken else self.ask, outside)
+        if decision == "asked-no":
+            result = REFUSED.format(call.name)
+        else:
+            if spoken is not None and found is not None:
+                spoken.on_step(call.name)
+            result = self.toolbox.run(call, token)
+        if self.on_tool is not None:
+            self.on_tool(call, result)
+        if self.on_audit is not None:
+            took = time.monotonic() - started
+            self.on_audit(ToolUse(call.name, call.arguments, decision, outside, result, took, at))
+        return self.untrusted.tool_result(found, result)
+
+    def stop(self) -> None:
+        """Cancels the reply in progress (from any thread)."""
+        self.turns.advance()
+
+    def reply(self, text: str, out: TextIO) -> str:
+        """Streams the answer to `text` into `out`; Ctrl+C stops it and keeps what was shown."""
+        try:
+            for piece in self.stream(text):
+                out.write(piece)
+                out.flush()
+        except KeyboardInterrupt:
+            self.stop()
+            out.write(" [stopped]")
+        out.write("\n")
+        return self.history[-1].content
+
+
+def _joined(text: str, data: str) -> str:
+    return f"{text}\n\n{data}" if data else text

@@ -1,0 +1,131 @@
+"""The context window as RAM: what fits stays, older turns are paged out into a running summary."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from assistant_app.core.cancel import CancelToken
+from assistant_app.core.engines import ChatModel
+from assistant_app.core.messages import ChatMessage
+
+log = logging.getLogger(__name__)
+SUMMARY_PROMPT = (
+    "Summarise the conversation below for your own memory in at most 120 words. Keep every "
+    "name, number, date, preference and promise; drop small talk. Write plain sentences."
+)
+
+
+@dataclass(frozen=True)
+class WindowReport:
+    """What `/context` shows: the pieces in the window and how full it is."""
+
+    used_tokens: int
+    budget_tokens: int
+    system_tokens: int
+    memory_tokens: int
+    summary_tokens: int
+    turns_in_window: int
+    turns_paged_out: int
+
+
+def split_turns(history: Sequence[ChatMessage]) -> list[list[ChatMessage]]:
+    """Groups history into turns, each starting at a user message."""
+    turns: list[list[ChatMessage]] = []
+    for message in history:
+        if message.role == "user" or not turns:
+            turns.append([])
+        turns[-1].append(message)
+    return turns
+
+
+class ContextWindow:
+    """Builds the prompt for each step within a token budget.
+
+    The system prompt, remembered facts and the current turn always stay. Older turns are
+    folded, oldest first, into a running summary written by the model itself, so the prompt
+    never overflows and what mattered is not simply forgotten.
+    """
+
+    def __init__(
+        self,
+        count_tokens: Callable[[str], int],
+        budget_tokens: int,
+        summarize: Callable[[str, list[ChatMessage]], str] | None = None,
+    ) -> None:
+        self.count = count_tokens
+        self.budget = budget_tokens
+        self.summarize = summarize or truncating_summary
+        self.summary = ""
+        self.paged_out = 0  # turns folded into the summary so far
+        self.last: WindowReport | None = None
+
+    def fit(
+        self,
+        system: ChatMessage,
+        facts: Sequence[str],
+        history: list[ChatMessage],
+        current: list[ChatMessage],
+        extra: str = "",
+    ) -> list[ChatMessage]:
+        """The messages to send. Pages whole old turns out of `history` (in place) as needed."""
+        while True:
+            head = self._head(system, facts, extra)
+            messages = [head, *history, *current]
+            used = sum(self._tokens(m) for m in messages)
+            turns = split_turns(history)
+            if used <= self.budget or not turns:
+                self.last = WindowReport(
+                    used,
+                    self.budget,
+                    self._tokens(system),
+                    self.count("\n".join(facts)) if facts else 0,
+                    self.count(self.summary) if self.summary else 0,
+                    len(turns),
+                    self.paged_out,
+                )
+                if used > self.budget:
+                    log.warning("the current turn alone exceeds the context budget")
+                return messages
+            oldest = turns[0]
+            del history[: len(oldest)]
+            self.summary = self.summarize(self.summary, oldest)
+            self.paged_out += 1
+
+    def _head(self, system: ChatMessage, facts: Sequence[str], extra: str = "") -> ChatMessage:
+        parts = [system.content, extra] if extra else [system.content]
+        if facts:
+            parts.append(
+                "Facts the user asked you to remember:\n" + "\n".join(f"- {f}" for f in facts)
+            )
+        if self.summary:
+            parts.append(f"Summary of the earlier conversation: {self.summary}")
+        return ChatMessage("system", "\n\n".join(parts))
+
+    def _tokens(self, message: ChatMessage) -> int:
+        calls = " ".join(str(c.as_dict()) for c in message.tool_calls)
+        return self.count(message.content + calls) + 4  # role markers and separators
+
+
+def truncating_summary(summary: str, turn: list[ChatMessage]) -> str:
+    """The fallback when no model can summarise: keep the start of each paged-out turn."""
+    said = " / ".join(m.content[:80] for m in turn if m.content and m.role in ("user", "assistant"))
+    return (summary + " " + said).strip()[-1200:]
+
+
+def model_summary(model: ChatModel) -> Callable[[str, list[ChatMessage]], str]:
+    """A summariser that asks the chat model itself to fold a turn into the summary."""
+
+    def summarize(summary: str, turn: list[ChatMessage]) -> str:
+        transcript = "\n".join(f"{m.role}: {m.content}" for m in turn if m.content)
+        text = (f"Earlier summary: {summary}\n\n" if summary else "") + transcript
+        request = [ChatMessage("system", SUMMARY_PROMPT), ChatMessage("user", text)]
+        try:
+            reply = "".join(d.text for d in model.stream_reply(request, [], CancelToken.never()))
+        except Exception:  # noqa: BLE001 - a failed summary must not lose the conversation
+            log.exception("summarising failed; truncating instead")
+            return truncating_summary(summary, turn)
+        return reply.strip() or truncating_summary(summary, turn)
+
+    return summarize

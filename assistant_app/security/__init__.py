@@ -1,0 +1,1 @@
+"""Outside text as data: the injection detector, fences and permissions, the audit log."""

@@ -1,0 +1,1 @@
+"""What is kept on disk: conversations, assistants, knowledge folders, pictures, settings."""

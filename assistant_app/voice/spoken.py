@@ -1,0 +1,79 @@
+"""Speech-shaped words: replies for the ear, progress lines while tools run, yes and no."""
+
+from __future__ import annotations
+
+import re
+
+STYLE = (
+    "The user is talking to you by voice and hears your reply read aloud, while a window "
+    "shows it. Answer in one to three short spoken sentences with the result stated plainly "
+    "(the number with its unit). No Markdown, no lists, no code in the answer itself: call a "
+    "tool instead of writing code, and say where a chart or picture is rather than describing "
+    "a file path."
+)
+
+# A few fixed lines per tool, said at once while the tool runs (their audio is made once).
+PROGRESS = {
+    "calculator": ("Let me work that out.", "One moment, I'm calculating."),
+    "python": ("Let me run that.", "Running it now."),
+    "search_files": ("Let me check your notes.", "Looking through your files."),
+    "generate_image": ("I'll draw that now. It takes a little while.",),
+    "think": ("Let me think about that carefully.",),
+}
+OTHER_TOOL = ("One moment.",)
+UNCLEAR = "I didn't hear a clear yes, so I won't run it."
+
+_NOTE = re.compile(r"^\s*\((Source|Sources|attached|ran it):?\s*(.*)\)\s*$", re.I | re.S)
+_URL = re.compile(r"https?://\S+")
+_PATH = re.compile(r"(?:~|/)[\w.-]*(?:/[\w.-]+)+")
+_YES = re.compile(
+    r"\b(yes|yeah|yep|yup|sure|okay|ok|go ahead|do it|please do|allow|run it|of course)\b", re.I
+)
+_NO = re.compile(r"\b(no|nope|don'?t|do not|stop|cancel|deny|never|wait)\b", re.I)
+
+
+def progress_lines() -> list[str]:
+    """Every progress line, to synthesise once at start-up."""
+    return [line for lines in (*PROGRESS.values(), OTHER_TOOL) for line in lines]
+
+
+def progress_line(step: str, count: int) -> str:
+    """What to say as `step` (a tool's name, or "think") starts; `count` rotates the wording."""
+    lines = PROGRESS.get(step, OTHER_TOOL)
+    return lines[count % len(lines)]
+
+
+def for_the_ear(sentence: str) -> str:
+    """A sentence of the written reply as it should be spoken: the kernel's notes become short
+    spoken ones (sources are not read out), links and file paths are not spelled out."""
+    note = _NOTE.match(sentence)
+    if note is not None:
+        kind, body = note.group(1).lower(), note.group(2).strip()
+        if kind == "attached":
+            return "I've put it in the window."
+        if kind == "ran it":
+            short = len(body) <= 80 and "\n" not in body and "Error" not in body
+            return f"It gives {body}." if short and body else "The output is in the window."
+        return ""
+    sentence = _URL.sub("the link in the window", sentence)
+    return _PATH.sub("the file in the window", sentence).strip()
+
+
+def answer(text: str) -> bool | None:
+    """A spoken reply to "shall I?": True for a clear yes, False for a clear no, None when
+    unclear (which counts as no: nothing sensitive runs on an unclear answer)."""
+    yes, no = bool(_YES.search(text)), bool(_NO.search(text))
+    if yes == no:
+        return None
+    return yes
+
+
+def question(tool: str) -> str:
+    """The permission question, aloud: what would run, in words, and how to answer."""
+    if tool == "python":
+        what = "run some Python code for this"
+    elif tool == "generate_image":
+        what = "draw a picture for this"
+    else:
+        what = f"use the {tool.replace('_', ' ')} tool"
+    return f"I'd like to {what}. Shall I? Say yes or no."
