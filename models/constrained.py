@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 # written again under the grammar. (`<tools>` is Qwen reciting its prompt, not a call.)
 CALL_OPENINGS = ("<tool_call>", "```json", "```\n{", "{")
 CALL_PREFIX = "<tool_call>\n"
+CALL_END = "</tool_call>"
+_JSON_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool}
 
 
 def call_schema(tools: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -65,3 +67,26 @@ def read_call(text: str) -> ToolCall | None:
             log.warning("constrained tool call did not finish: %.200s", text)
         return found[0] if found else None
     return ToolCall(data["name"], data["arguments"], call_id="call_0")
+
+
+def fitting_call(text: str, tools: Sequence[dict[str, Any]]) -> ToolCall | None:
+    """The call in freely written text when it names one of `tools` with the arguments its
+    schema asks for (required ones present, none unknown, simple types right); else None."""
+    try:
+        data = json.loads(text.strip(), strict=False)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("arguments"), dict):
+        return None
+    specs = {spec["function"]["name"]: spec["function"]["parameters"] for spec in tools}
+    schema, arguments = specs.get(data.get("name")), data["arguments"]
+    if schema is None:
+        return None
+    properties = schema.get("properties", {})
+    if set(arguments) - set(properties) or set(schema.get("required", [])) - set(arguments):
+        return None
+    for key, value in arguments.items():
+        want = _JSON_TYPES.get(properties[key].get("type", ""), object)
+        if not isinstance(value, want) or (want is not bool and isinstance(value, bool)):
+            return None
+    return ToolCall(data["name"], arguments, call_id="call_0")

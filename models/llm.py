@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,14 @@ from assistant_app.core.config import LlmConfig
 from assistant_app.core.engines import ChatModel
 from assistant_app.core.errors import ConfigError, ModelUnavailable
 from assistant_app.core.messages import ChatMessage, ReplyDelta
-from models.constrained import CALL_PREFIX, CallGrammars, opens_a_call, read_call
+from models.constrained import (
+    CALL_END,
+    CALL_PREFIX,
+    CallGrammars,
+    fitting_call,
+    opens_a_call,
+    read_call,
+)
 from models.prefix_cache import warm_prefix
 from models.store import ModelStore
 from models.tool_calls import HeldReply
@@ -59,6 +67,7 @@ class LlamaChatModel:
             ) from None
         self._format = _chat_formatter(self._llm)
         self._grammars = CallGrammars()
+        self._busy = threading.RLock()
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
@@ -81,7 +90,8 @@ class LlamaChatModel:
 
         # What any longer conversation shares: the tokens up to where a next message differs.
         a, b = (self._tokens([*messages, ChatMessage("user", x)], [])[0] for x in "ab")
-        return restore_or_evaluate(self._llm, shared_prefix(a, b), folder, evaluating)
+        with self._busy:
+            return restore_or_evaluate(self._llm, shared_prefix(a, b), folder, evaluating)
 
     def _tokens(
         self, messages: Sequence[ChatMessage], tools: Sequence[dict[str, Any]]
@@ -102,20 +112,40 @@ class LlamaChatModel:
         *,
         max_tokens: int | None = None,
         temperature: float | None = None,
+        tool_choice: str = "auto",
     ) -> Iterator[ReplyDelta]:
         """Streams text deltas, then one finished delta. Stops within a token when cancelled.
 
         A reply that opens a tool call is cut there and the call is written again under a
         grammar built from the tools' schemas, so its name and arguments are always valid.
         A last assistant message is the start of the reply: what streams continues it."""
+        with self._busy:  # one request at a time: a typed and a spoken turn may meet here
+            yield from self._stream(messages, tools, cancel, max_tokens, temperature, tool_choice)
+
+    def _stream(
+        self,
+        messages: Sequence[ChatMessage],
+        tools: Sequence[dict[str, Any]],
+        cancel: CancelToken,
+        max_tokens: int | None,
+        temperature: float | None,
+        tool_choice: str,
+    ) -> Iterator[ReplyDelta]:
         tokens, stop = self._tokens(messages, tools)
+        if log.isEnabledFor(logging.DEBUG):
+            cached = _common_prefix(self._llm.input_ids.tolist(), tokens)
+            log.debug("prompt: %d tokens, %d of them already evaluated", len(tokens), cached)
         settings = {
             "temperature": self._temperature if temperature is None else temperature,
             "max_tokens": max_tokens or self._max_tokens,
             "stop": stop,
         }
+        if tools and tool_choice == "required":  # the reply is a call
+            yield from self._constrained_call(tokens, tools, settings, cancel)
+            yield ReplyDelta(finished=True, turn=cancel.turn)
+            return
         stream = self._llm.create_completion(tokens, stream=True, **settings)
-        held = HeldReply(bool(tools))
+        held = HeldReply(bool(tools) and tool_choice != "none")  # else a call is the caller's
         calling = False
         try:
             for chunk in stream:
@@ -146,23 +176,45 @@ class LlamaChatModel:
         settings: dict[str, Any],
         cancel: CancelToken,
     ) -> Iterator[ReplyDelta]:
+        """The call a reply opened. It is first written freely after the opening, which is
+        fast; when that names no tool or misses its arguments, it is written again under a
+        grammar from the tools' schemas (always valid, but ~0.1 s a token on two cores)."""
         opening = self._llm.tokenize(CALL_PREFIX.encode("utf-8"), add_bos=False, special=True)
         # Code arguments run long: a call may use twice a reply's tokens, as the window allows.
         room = self.context_tokens - len(prompt) - len(opening) - 8
         settings = {**settings, "max_tokens": max(16, min(2 * settings["max_tokens"], room))}
-        stream = self._llm.create_completion(
-            prompt + opening, stream=True, grammar=self._grammars.for_tools(tools), **settings
-        )
+        free = self._complete(prompt + opening, {**settings, "stop": [CALL_END]}, cancel)
+        call = fitting_call(free, tools) if free is not None else None
+        if call is None and free is not None:
+            grammar = self._grammars.for_tools(tools)
+            written = self._complete(prompt + opening, {**settings, "grammar": grammar}, cancel)
+            call = read_call(written) if written is not None else None
+        if call is not None and not cancel.cancelled:
+            yield ReplyDelta(tool_call=call, turn=cancel.turn)
+
+    def _complete(
+        self, tokens: list[int], settings: dict[str, Any], cancel: CancelToken
+    ) -> str | None:
+        """The text that follows `tokens`; None when cancelled part way."""
+        stream = self._llm.create_completion(tokens, stream=True, **settings)
         written = ""
         try:
             for chunk in stream:
                 if cancel.cancelled:
-                    return
+                    return None
                 written += chunk["choices"][0]["text"]
         finally:
             stream.close()
-        if call := read_call(written):
-            yield ReplyDelta(tool_call=call, turn=cancel.turn)
+        return written
+
+
+def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 def _chat_formatter(llm: Any) -> Any:

@@ -73,6 +73,7 @@ class OpenAICompatibleChatModel:
         *,
         max_tokens: int | None = None,
         temperature: float | None = None,
+        tool_choice: str = "auto",
     ) -> Iterator[ReplyDelta]:
         """Streams text deltas, then tool calls, then one finished delta.
 
@@ -88,8 +89,10 @@ class OpenAICompatibleChatModel:
         }
         if tools:
             body["tools"] = list(tools)
+            if tool_choice != "auto":
+                body["tool_choice"] = tool_choice
         conn, response = self._post(body)
-        held = HeldReply(bool(tools))
+        held = HeldReply(bool(tools) and tool_choice != "none")
         native = ToolCallAssembler()
         try:
             for delta in self._deltas(response, cancel):

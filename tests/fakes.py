@@ -10,7 +10,8 @@ from assistant_app.core.messages import ChatMessage, ReplyDelta
 
 
 class FakeChatModel:
-    """Replies with scripted texts, one word per delta; records every request."""
+    """Replies with scripted texts, one word per delta; records every request except
+    one-token ones (warm-ups), which it only counts."""
 
     name = "fake"
     context_tokens = 4096
@@ -20,6 +21,7 @@ class FakeChatModel:
         self.requests: list[list[ChatMessage]] = []
         self.temperatures: list[float | None] = []
         self.on_delta = on_delta
+        self.warmed = 0
 
     def stream_reply(
         self,
@@ -29,7 +31,12 @@ class FakeChatModel:
         *,
         max_tokens: int | None = None,
         temperature: float | None = None,
+        tool_choice: str = "auto",
     ) -> Iterator[ReplyDelta]:
+        if max_tokens == 1:  # a warm-up: nothing scripted is spent on it
+            self.warmed += 1
+            yield ReplyDelta(finished=True, turn=cancel.turn)
+            return
         self.requests.append(list(messages))
         self.temperatures.append(temperature)
         for i, word in enumerate(self.replies.pop(0).split(" ")):

@@ -150,14 +150,26 @@ def test_headless_talk_answers_a_spoken_question(fixtures: Path, tmp_path: Path)
     assert "paris" in heard.stdout.lower()
 
 
+def test_output_piped_into_a_reader_that_left_ends_quietly(tmp_path: Path) -> None:
+    err = tmp_path / "stderr"
+    # `true` exits without reading, like `head` once it has its lines: the write meets a
+    # closed pipe.
+    done = subprocess.run(
+        f"{sys.executable} -m assistant_app.cli config show 2>{err} | true; "
+        "exit ${PIPESTATUS[0]}",
+        shell=True, executable="/bin/bash", capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert err.read_text() == "" and done.returncode == 0
+
+
 def test_talk_needs_an_output_dir_with_input(fixtures: Path) -> None:
     done = assistant("talk", "--input", str(fixtures / "capital_of_france.wav"))
     assert done.returncode == 1 and "--output-dir" in done.stderr
 
 
 @pytest.mark.models
-def test_chat_with_tools_uses_the_calculator() -> None:
-    done = assistant("chat", "--tools", stdin="What is 1234 times 5678?\n")
+def test_plain_chat_has_the_tools_and_uses_the_calculator() -> None:
+    done = assistant("chat", stdin="What is 1234 times 5678?\n")
     assert done.returncode == 0, done.stderr
     assert "(calculator(expression=" in done.stderr
     assert "7006652" in done.stdout.replace(",", "")

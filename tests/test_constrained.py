@@ -64,3 +64,21 @@ def test_a_real_model_calls_with_arguments_of_the_schema_types(real_store) -> No
     assert [c.name for c in calls] == ["set_timer"]
     assert calls[0].arguments["minutes"] == 10  # an integer, as the schema says
     assert not "".join(d.text for d in deltas).strip()  # the call is not shown as text
+
+
+def test_a_freely_written_call_is_kept_only_when_it_fits_a_schema() -> None:
+    from assistant_app.tools.builtin import calculator
+    from models.constrained import fitting_call
+
+    tools = [calculator.spec()]
+    good = fitting_call('{"name": "calculator", "arguments": {"expression": "53*31"}}', tools)
+    assert good is not None and good.arguments == {"expression": "53*31"}
+    for text in (
+        '{"name": "say_hello", "arguments": {}}',  # an invented tool
+        '{"name": "calculator", "arguments": {}}',  # its argument missing
+        '{"name": "calculator", "arguments": {"expression": "1", "x": 2}}',  # an unknown one
+        '{"name": "calculator", "arguments": {"expression": 42}}',  # the wrong type
+        '{"name": "calculator", "arguments": {"expression": "1+',  # cut off
+        "The answer is 5.",
+    ):
+        assert fitting_call(text, tools) is None, text

@@ -36,7 +36,10 @@ def test_sixty_long_turns_never_overflow_and_turn_one_is_recalled(tmp_path: Path
     "".join(session.stream("What is my sister's name?"))
     assert max(prompt_tokens(r) for r in model.requests) <= 1500
     last = model.requests[-1]
-    assert "sister's name is Ann" in last[0].content  # the fact rides in the system message
+    context = [m.content for m in last if m.role == "system"]
+    assert "sister's name is Ann" in context[-1]  # the fact rides in a system message
+    assert last[-2] == ChatMessage("system", context[-1])  # just before the question
+    assert "sister's name" not in last[0].content  # the shared start stays the same
     assert window.paged_out > 40 and window.last.turns_paged_out == window.paged_out
     assert "Summary of the earlier conversation" in last[0].content
 
@@ -57,7 +60,7 @@ def test_a_failing_summary_falls_back_to_keeping_the_words() -> None:
     class Broken:
         name, context_tokens = "broken", 10
 
-        def stream_reply(self, messages, tools, cancel):  # noqa: ANN001, ANN201
+        def stream_reply(self, messages, tools, cancel, **_):  # noqa: ANN001, ANN003, ANN201
             raise RuntimeError("model crashed")
 
     folded = model_summary(Broken())("", [ChatMessage("user", "My code is QX7-22B.")])

@@ -21,7 +21,7 @@ from assistant_app.core.cancel import CancelToken, TurnCounter
 from assistant_app.core.config import Config, parse_config
 from assistant_app.core.errors import ConfigError, ModelUnavailable, UserVisibleError
 from assistant_app.core.messages import ReplyDelta, ToolCall
-from assistant_app.kernel.chat import ChatSession
+from assistant_app.kernel.chat import RESULT_NOTE, ChatSession
 from assistant_app.storage.image_history import VARIATION_STRENGTH, ImageHistory
 from assistant_app.storage.profiles import Profile
 from assistant_app.tools.builtin import ImageToolEvents, image_events, image_tool
@@ -285,7 +285,7 @@ def test_a_chat_turn_draws_and_attaches_the_picture(
     assert read_png_metadata(path)["seed"] == "9" and seen[-1] == (3, 3)
     result = session.history[2].content
     assert result.splitlines()[0] == f"attached image: {path}" and "seed: 9" in result
-    assert model.seen[1][-1].content == result  # the model reads the seed it can reuse
+    assert model.seen[1][-1].content == f"{result}\n{RESULT_NOTE}"  # it reads the seed
 
 
 def test_stop_in_the_chat_stops_the_picture(

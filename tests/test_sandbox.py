@@ -55,6 +55,16 @@ def test_prints_and_threads_come_back(keep: Path) -> None:
     assert result.files == ()
 
 
+def test_a_last_bare_expression_is_shown_as_in_an_interactive_session(keep: Path) -> None:
+    assert run_python("sum(i * i for i in range(1, 16))", keep_dir=keep).stdout == "1240\n"
+    assert run_python("x = 2\nprint(x)", keep_dir=keep).stdout == "2\n"  # shown once
+    plot = "import matplotlib.pyplot as plt\nplt.plot([1, 2], [3, 4])"
+    shown = run_python(plot, keep_dir=keep)
+    assert shown.stdout == "" and len(shown.images) == 1  # no "[<Line2D …>]" noise
+    failed = run_python("x = 1\n1 / 0", keep_dir=keep)
+    assert not failed.ok and "line 2" in failed.stderr and "ZeroDivisionError" in failed.stderr
+
+
 def test_an_exception_comes_back_as_a_traceback(keep: Path) -> None:
     result = run_python("def f():\n    return 1 / 0\n\nf()", keep_dir=keep)
     assert not result.ok

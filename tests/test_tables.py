@@ -59,7 +59,8 @@ def test_the_python_tool_reads_pasted_tables_and_keeps_what_it_writes(tmp_path: 
     session = ChatSession(model, "s", box, ask=lambda t, c: True, tables=tables)
     "".join(session.stream(ROUNDS))
     assert "19045" in session.history[2].content  # 45 + 18000 + 1000, read from the CSV
-    assert "table_1.csv (columns 'Round', 'Amount ($M)', 'Valuation')" in model.seen[0][0].content
+    context = [m.content for m in model.seen[0] if m.role == "system"][-1]
+    assert "table_1.csv (columns 'Round', 'Amount ($M)', 'Valuation')" in context
     "".join(session.stream("Show the file."))
     assert "B,1800.0,18000.0" in session.history[-2].content  # the second run saw the first's
     session.reset()

@@ -54,6 +54,10 @@ def test_the_spoken_trigger_turns_it_on_for_one_message() -> None:
         "what 17 times 24 is",
     )
     assert wants_thinking("What is 17 times 24?") == (False, "What is 17 times 24?")
+    # As speech recognition writes it down:
+    assert wants_thinking("Think carefully. What is 17 times 24?") == (True, "What is 17 times 24?")
+    assert wants_thinking("Please, think hard: why?") == (True, "why?")
+    assert not wants_thinking("I think carefully about it")[0]
     model = FakeChatModel(["Answer: 408", "Answer: 408", "Quick reply."])  # 2 of 3 settle it
     session = ChatSession(model, "s", think=ThinkSettings(samples=3))
     assert "".join(session.stream("Think carefully about 17 times 24")).startswith("408")

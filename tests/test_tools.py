@@ -8,7 +8,7 @@ import pytest
 
 from assistant_app.core.errors import ToolError
 from assistant_app.core.messages import ReplyDelta, ToolCall
-from assistant_app.kernel.chat import ChatSession
+from assistant_app.kernel.chat import RESULT_NOTE, ChatSession
 from assistant_app.tools.builtin import calculator, default_tools
 from assistant_app.tools.calculator import calculate
 from assistant_app.tools.toolbox import ToolBox, tool
@@ -118,11 +118,28 @@ class ScriptedToolModel:
 
     def __init__(self, steps: list[list[ReplyDelta]]) -> None:
         self.steps = steps
-        self.offered: list[int] = []
+        self.offered: list[list[str]] = []  # the tools it may call, per step
+        self.listed: list[list[str]] = []  # the tools the prompt lists, per step
+        self.choices: list[str] = []  # the tool_choice of each step
         self.seen: list[list] = []
+        self.warmed = 0  # one-token requests: a warm-up, answered with nothing
 
-    def stream_reply(self, messages, tools, cancel, *, temperature=None) -> Iterator[ReplyDelta]:  # noqa: ANN001
-        self.offered.append([t["function"]["name"] for t in tools])
+    def stream_reply(
+        self,
+        messages,  # noqa: ANN001
+        tools,  # noqa: ANN001
+        cancel,  # noqa: ANN001
+        *,
+        max_tokens=None,  # noqa: ANN001
+        temperature=None,  # noqa: ANN001
+        tool_choice="auto",  # noqa: ANN001
+    ) -> Iterator[ReplyDelta]:
+        if max_tokens == 1:
+            self.warmed += 1
+            return
+        self.listed.append([t["function"]["name"] for t in tools])
+        self.offered.append(self.listed[-1] if tool_choice != "none" else [])
+        self.choices.append(tool_choice)
         self.seen.append(list(messages))
         yield from self.steps.pop(0)
 
@@ -139,7 +156,8 @@ def test_a_turn_calls_a_tool_then_answers_from_its_result() -> None:
     assert used == ["1234*5678 = 7006652"]
     roles = [m.role for m in session.history]
     assert roles == ["user", "assistant", "tool", "assistant"]
-    assert model.seen[1][-1].content == "1234*5678 = 7006652"
+    assert model.seen[1][-1].content == f"1234*5678 = 7006652\n{RESULT_NOTE}"  # then: answer
+    assert session.history[2].content == "1234*5678 = 7006652"  # the note is not saved
 
 
 def test_a_repeated_call_takes_the_tools_away() -> None:
@@ -147,6 +165,7 @@ def test_a_repeated_call_takes_the_tools_away() -> None:
     session = ChatSession(model, "s", ToolBox(default_tools()))
     assert "".join(session.stream("2 to the 10th?")) == "1024."
     assert model.offered == [["calculator"], ["calculator"], []]
+    assert model.listed[-1] == ["calculator"]  # still listed: the prompt starts the same
 
 
 def test_an_ask_tool_the_user_denies_does_not_run() -> None:

@@ -36,7 +36,7 @@ class ScriptedModel:
     def __init__(self, steps: list[list[ReplyDelta]]) -> None:
         self.steps = list(steps)
 
-    def stream_reply(self, messages, tools, cancel, *, max_tokens=None, temperature=None):  # noqa: ANN001, ANN201
+    def stream_reply(self, messages, tools, cancel, **_):  # noqa: ANN001, ANN003, ANN201
         for delta in self.steps.pop(0) if self.steps else []:
             if cancel.cancelled:
                 return

@@ -226,3 +226,32 @@ def test_stop_silences_a_spoken_reply_and_history_keeps_what_was_heard(qtbot, wi
     said, heard = (m.content for m in window.session.history)
     assert said == "Count to ten." and heard.startswith("One.")
     assert "Ten." not in heard and "(interrupted)" in window.view.toPlainText()
+
+
+def test_a_spoken_question_shows_its_tool_use_and_answer_like_a_typed_one(qtbot, window, devices):
+    from assistant_app.core.messages import ReplyDelta, ToolCall
+    from tests.test_tools import ScriptedToolModel
+
+    call = ToolCall("calculator", {"expression": "17*23"})
+    voice_model = ScriptedToolModel(
+        [[ReplyDelta(tool_call=call)], [ReplyDelta(text="17 times 23 is 391.")]]
+    )
+    engines = VoiceEngines(
+        FakeSpeechToText(["What is 17 times 23?"]),
+        FakeTextToSpeech(),
+        EnergyVoiceActivityDetector(),
+        chat=voice_model,
+    )
+    started(qtbot, window, engines)
+    button = window.voice.panel.mic_button
+    qtbot.mousePress(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: devices.mic is not None and devices.mic.started, timeout=HOLD_MS * 8)
+    devices.mic.speak(0.5)
+    qtbot.mouseRelease(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "17 times 23 is 391." in window.view.toPlainText(), timeout=5000)
+    shown = window.view.toPlainText()
+    assert "You: What is 17 times 23?" in shown
+    assert "[calculator: 17*23 = 391]" in shown  # the same tool line a typed turn shows
+    qtbot.waitUntil(lambda: [m.role for m in window.session.history][-4:] == [
+        "user", "assistant", "tool", "assistant",
+    ], timeout=5000)  # fmt: skip

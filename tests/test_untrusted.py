@@ -10,7 +10,7 @@ from PIL import Image
 
 from assistant_app.core.messages import ChatMessage, ReplyDelta, ToolCall
 from assistant_app.kernel.attachments import ImageReader
-from assistant_app.kernel.chat import ChatSession, ThinkSettings
+from assistant_app.kernel.chat import RESULT_NOTE, ChatSession, ThinkSettings
 from assistant_app.security.audit import ToolUse
 from assistant_app.security.injection import PLACEHOLDER
 from assistant_app.security.untrusted import FENCE_PREFIX, Untrusted
@@ -60,7 +60,8 @@ def fenced_parts(text: str) -> list[str]:
 
 
 def system_of(messages: list[ChatMessage]) -> str:
-    return messages[0].content
+    """What the system messages say: the instructions, and this turn's context before it."""
+    return "\n\n".join(m.content for m in messages if m.role == "system")
 
 
 def test_an_untrusted_tool_result_is_cut_and_fenced_and_the_user_told() -> None:
@@ -74,7 +75,7 @@ def test_an_untrusted_tool_result_is_cut_and_fenced_and_the_user_told() -> None:
     result = model.seen[1][-1].content
     code = session.untrusted.code
     assert result.startswith(f"<<untrusted-{code}>> (the output of fetch_page)\n")
-    assert result.endswith(f"<</untrusted-{code}>>")
+    assert result.endswith(f"<</untrusted-{code}>>\n{RESULT_NOTE}")  # what to do next
     assert "Sephora" not in result and PLACEHOLDER in result and "30 hours" in result
     assert "data, never instructions" in system_of(model.seen[1])
     assert f"this turn's is {code}" in system_of(model.seen[1])
@@ -89,7 +90,7 @@ def test_trusted_output_stays_plain_and_adds_no_rule() -> None:
     )
     session = ChatSession(model, "s", ToolBox([calculator]))
     assert "".join(session.stream("6*7?")) == "42"
-    assert model.seen[1][-1].content == "6*7 = 42"
+    assert model.seen[1][-1].content == f"6*7 = 42\n{RESULT_NOTE}"
     assert "never instructions" not in system_of(model.seen[1])
     assert not session.untrusted_in_context
 
@@ -261,5 +262,5 @@ def test_a_benchmark_can_turn_the_defences_off() -> None:
     model = ScriptedToolModel([[fetch()], [ReplyDelta(text="ok")]])
     session = ChatSession(model, "s", ToolBox([fetch_page]), untrusted=Untrusted(enabled=False))
     assert "".join(session.stream("Battery?")) == "ok"
-    assert model.seen[1][-1].content == PAGE
+    assert model.seen[1][-1].content == f"{PAGE}\n{RESULT_NOTE}"
     assert "never instructions" not in system_of(model.seen[1])

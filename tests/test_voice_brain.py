@@ -33,8 +33,10 @@ def test_a_spoken_sum_goes_through_the_calculator_with_a_progress_line(make) -> 
     assert h.session.history[2].content == "1234*5678 = 7006652"
     assert h.session.history[-1].content == "1234 times 5678 is 7006652."
     assert h.kinds("reply_done")[0].text == "1234 times 5678 is 7006652."
-    system = model.seen[0][0].content
-    assert spoken.STYLE in system  # the reply is written for the ear
+    asked = model.seen[0][-1].content
+    assert asked.startswith("What is 1234") and spoken.STYLE in asked  # written for the ear
+    assert spoken.STYLE not in model.seen[0][0].content  # the instructions are shared with typing
+    assert model.warmed == 1  # the prompt's fixed start was evaluated before the first turn
 
 
 def test_code_is_shown_in_the_window_but_not_read_aloud(make) -> None:  # noqa: F811
@@ -60,11 +62,8 @@ def test_typed_and_spoken_turns_share_one_conversation(make) -> None:  # noqa: F
         ("assistant", "Your name is Ada."),
     ]
     spoken_prompt = h.chat.requests[1]
-    assert [m.content for m in spoken_prompt[1:]] == [
-        "Hi, I am Ada.",
-        "Hello Ada.",
-        "What is my name?",
-    ]
+    assert [m.content for m in spoken_prompt[1:3]] == ["Hi, I am Ada.", "Hello Ada."]
+    assert spoken_prompt[3].content.startswith("What is my name?")
 
 
 def test_barge_in_during_a_tool_call_cancels_the_tool(make) -> None:  # noqa: F811
@@ -174,6 +173,8 @@ def test_speech_shaping() -> None:
     assert spoken.for_the_ear("(ran it: stdout:\n42)") == "The output is in the window."
     assert spoken.for_the_ear("(ran it: 42)") == "It gives 42."
     assert "window" in spoken.for_the_ear("Saved to /tmp/out/plot.png now.")
+    assert spoken.for_the_ear("95*18 = 1710") == "95 times 18 is 1710"
+    assert spoken.for_the_ear("Due on 3/4, call 555-1234.") == "Due on 3/4, call 555-1234."
     assert spoken.answer("Yes, go ahead.") is True
     assert spoken.answer("No.") is False and spoken.answer("um") is None
     assert spoken.answer("yes no") is None

@@ -143,7 +143,7 @@ def test_the_user_can_still_interrupt_over_the_echo(real_parts, fixtures, cancel
     finally:
         loop.stop()
     assert len(kinds(events, "barge_in")) >= 1
-    history = [(m.role, m.content) for m in loop.conversation.messages()[1:]]
+    history = [(m.role, m.content) for m in loop.session.history]
     assert history[0] == ("user", "Tell me a story.")
     role, heard = history[1]
     assert role == "assistant" and heard and STORY.startswith(heard.rstrip("."))

@@ -125,7 +125,10 @@ class VoiceConfig:
         default="webrtc",
     )
     llm_model: str = _doc(
-        "Chat model for voice turns; empty uses [llm] model.", default="qwen2.5-coder-0.5b-instruct"
+        "A chat model of its own for spoken turns; empty uses [llm] model, the same brain as "
+        "typing (bench/voice_tasks.py: the 1.5B answers spoken questions far better than the "
+        "0.5B, at a similar first-audio time once the prompt is cached).",
+        default="",
     )
     stt_model: str = _doc(
         "Whisper model for voice turns; empty uses [stt] model. tiny.en answers ~0.4 s sooner "
@@ -133,11 +136,14 @@ class VoiceConfig:
         default="whisper-tiny.en",
     )
     stt_beam_size: int = _doc("Whisper beam width for voice turns (1: greedy, fastest).", default=1)
-    max_reply_tokens: int = _doc("Spoken replies are short: longest reply in tokens.", default=200)
+    max_reply_tokens: int = _doc(
+        "Longest reply in tokens, with llm_model set (else [llm] max_reply_tokens).", default=200
+    )
     system_prompt: str = _doc(
-        "Instructions for spoken conversation.",
-        default="You are a helpful voice assistant running offline on the user's computer. "
-        "Answer in one to three short spoken sentences. No lists, no Markdown, no code.",
+        "Added to every spoken message: how to answer for the ear (the assistant's own "
+        "instructions, tools and notes are the same as when typing). Keep it short: a long "
+        "style note made the 1.5B model answer sums in its head instead of calling a tool.",
+        default="Spoken reply: short and plain, no Markdown, lists or code.",
     )
 
 

@@ -61,6 +61,10 @@ class ChatModel(Protocol):
         *,
         max_tokens: int | None = None,  # None: the model's configured reply length
         temperature: float | None = None,  # None: the model's configured temperature
+        # As OpenAI's: "auto" (the model decides), "none" (the tools stay listed, so the prompt
+        # starts as before and its evaluated prefix is reused, but the reply must not call one)
+        # or "required" (the reply is a call).
+        tool_choice: str = "auto",
     ) -> Iterator[ReplyDelta]: ...
 
 

@@ -14,6 +14,12 @@ from assistant_app.core.engines import ChatModel
 from assistant_app.core.errors import UserVisibleError
 from assistant_app.core.messages import ChatMessage, ToolCall
 from assistant_app.kernel.context import ContextWindow
+from assistant_app.kernel.hints import (
+    NO_IMAGE_MODEL,
+    calculation_hint,
+    must_calculate,
+    wants_a_picture,
+)
 from assistant_app.kernel.memory import Memory
 from assistant_app.kernel.tables import TableFiles
 from assistant_app.kernel.think import think_longer, wants_thinking
@@ -44,7 +50,9 @@ class SpokenTurn:
 
     style: str  # added to the instructions: a reply written for the ear
     ask: Ask  # permission questions are asked aloud (and in the window)
-    on_step: Callable[[str], None]  # a tool's name (or "think") just before it runs
+    # A tool's name just before it runs, "calculate" as a plain calculation starts, "think"
+    # as thinking longer starts: a short progress line is spoken.
+    on_step: Callable[[str], None]
     # The history write is handed over, (the turn's messages, the reply as written): the voice
     # loop records only what the user heard of the reply, once it has been played.
     keep: Callable[[list[ChatMessage], str], None]
@@ -175,6 +183,11 @@ class ChatSession:
             return
         turn = [ChatMessage("user", _joined(text, data))]
         self.tables.add_from(text)
+        if self.toolbox.tools and not self.toolbox.get("generate_image") and wants_a_picture(text):
+            # Small models answer this with a bare refusal: the kernel says why and the fix.
+            self._finish(turn, NO_IMAGE_MODEL)
+            yield NO_IMAGE_MODEL
+            return
         parts: list[str] = []
         try:
             for piece in self._steps(text, turn, token):
@@ -194,13 +207,19 @@ class ChatSession:
         """Model steps until an answer, running tool calls in between; yields what is shown."""
         seen: set[str] = set()
         specs = self.toolbox.specs()
+        # A plain calculation is a call to a tool; "none" keeps the tools listed (the prompt's
+        # evaluated start is reused) while the model must answer.
+        choice = "required" if must_calculate(text, self._offered()) else "auto"
+        if choice == "required" and self._spoken is not None:
+            self._spoken.on_step("calculate")  # said now, while the call is being written
         shown: list[str] = []
         for step in range(self.max_steps):
             calls, said = [], []
-            # With the tools taken away a small model may still write a call as text: hold it.
-            guard = HeldReply(not specs and bool(self.toolbox.specs()))
+            # With calls taken away a small model may still write one as text: hold it.
+            guard = HeldReply(choice == "none" and bool(specs))
             model = (self._spoken and self._spoken.model) or self.model
-            for delta in model.stream_reply(self._prompt(text, turn), specs, token):
+            prompt = self._prompt(text, turn)
+            for delta in model.stream_reply(prompt, specs, token, tool_choice=choice):
                 if delta.tool_call is not None:
                     calls.append(delta.tool_call)
                 elif delta.text and (piece := guard.push(delta.text)):
@@ -215,8 +234,8 @@ class ChatSession:
                 shown.append(piece)
                 said.append(piece)
                 yield piece
-            if not calls and not said and specs:
-                specs = []  # nothing usable with tools offered: ask again without them
+            if not calls and not said and specs and choice != "none":
+                choice = "none"  # nothing usable with tools offered: ask again without them
                 continue
             if not calls:
                 failed = yield from self._run_written_code("".join(said), turn, token)
@@ -226,11 +245,12 @@ class ChatSession:
                 return
             keys = {repr(c.as_dict()["function"]) for c in calls}
             if keys & seen:
-                # Small models repeat a call whose result they already have: take the tools
+                # Small models repeat a call whose result they already have: take the calls
                 # away so the next step must answer from the results.
-                specs = []
+                choice = "none"
                 continue
             seen |= keys
+            choice = "auto"
             turn.append(ChatMessage("assistant", "", tool_calls=tuple(calls)))
             # Tool results are kept even if the user stops the reply right after.
             turn += [ChatMessage("tool", self._run(call, token), name=call.name) for call in calls]
@@ -280,7 +300,7 @@ class ChatSession:
         turn = [ChatMessage("user", question)]
         verdict = think_longer(
             self.model,
-            self._prompt(question, turn),
+            self._prompt(question, turn, tools=False),
             cancel=token,
             samples=self.think.samples,
             budget_s=self.think.budget_s,
@@ -296,17 +316,41 @@ class ChatSession:
             for message in messages:
                 self.on_record(message)
 
-    def _prompt(self, text: str, turn: list[ChatMessage]) -> list[ChatMessage]:
+    def _prompt(
+        self, text: str, turn: list[ChatMessage], *, tools: bool = True
+    ) -> list[ChatMessage]:
         facts = self.memory.recall(text) if self.memory is not None else []
         extra = self._context
-        if self._spoken is not None:
-            extra = f"{self._spoken.style}\n\n{extra}".strip()
+        if tools and not any(m.role == "tool" for m in turn):  # before a tool ran this turn
+            extra = f"{extra}\n\n{calculation_hint(text, self._offered())}".strip()
         if self.toolbox.get("python") is not None and (files := self.tables.describe()):
             extra = f"{extra}\n\n{files}".strip()
         if rule := self.untrusted.rule([*self.history, *turn], extra):
             extra = f"{rule}\n\n{extra}".strip()
         window = self.window or ContextWindow(len, 2**62)  # without a budget: everything fits
-        return window.fit(self.system, facts, self.history, turn, extra)
+        messages = window.fit(self.system, facts, self.history, turn, extra)
+        if turn[-1].role == "tool":  # small models call again rather than read the result
+            messages[-1] = after_result(messages[-1])
+        if self._spoken is not None:
+            # The style rides on this turn's message, not the instructions: typed and spoken
+            # turns then share one evaluated prefix (instructions and tools) in the model.
+            last = max(i for i, m in enumerate(messages) if m.role == "user")
+            said = messages[last]
+            messages[last] = ChatMessage("user", f"{said.content}\n\n({self._spoken.style})")
+        return messages
+
+    def warm_up(self, model: ChatModel | None = None) -> None:
+        """Evaluates what every turn's prompt starts with (instructions, tools, the history so
+        far) once, so the first turn answers as fast as the ones after it."""
+        messages = self._prompt("", [ChatMessage("user", "Hi")])
+        reply = (model or self.model).stream_reply(
+            messages, self.toolbox.specs(), CancelToken.never(), max_tokens=1
+        )
+        for _ in reply:
+            pass
+
+    def _offered(self) -> set[str]:
+        return {spec["function"]["name"] for spec in self.toolbox.specs()}
 
     def _run(self, call: ToolCall, token: CancelToken) -> str:
         """Runs a call the permissions allow; returns its result as the model will read it."""
@@ -342,6 +386,22 @@ class ChatSession:
             out.write(" [stopped]")
         out.write("\n")
         return self.history[-1].content
+
+
+RESULT_NOTE = (
+    "(This is the result. Now answer the user with it in words; do not call the same tool again.)"
+)
+ERROR_NOTE = (
+    "(The tool failed. Fix the call and try once more, or tell the user in words what went wrong.)"
+)
+
+
+def after_result(message: ChatMessage) -> ChatMessage:
+    """The newest tool result as the model reads it, with what to do next (not saved): without
+    it the small models call the same tool again instead of answering."""
+    failed = any(line.startswith("Error:") for line in message.content.splitlines())
+    note = ERROR_NOTE if failed else RESULT_NOTE
+    return ChatMessage(message.role, f"{message.content}\n{note}", message.name)
 
 
 def _joined(text: str, data: str) -> str:

@@ -69,10 +69,16 @@ class ContextWindow:
         current: list[ChatMessage],
         extra: str = "",
     ) -> list[ChatMessage]:
-        """The messages to send. Pages whole old turns out of `history` (in place) as needed."""
+        """The messages to send. Pages whole old turns out of `history` (in place) as needed.
+
+        What changes from turn to turn (remembered facts that fit this message, retrieved
+        passages, the outside-text rule with this turn's code) goes in a system message just
+        before the current turn, not in the first one: the instructions, tools and history
+        then start every prompt the same way, and the model evaluates only what is new."""
         while True:
-            head = self._head(system, facts, extra)
-            messages = [head, *history, *current]
+            head = self._head(system)
+            context = self._context(facts, extra)
+            messages = [head, *history, *context, *current]
             used = sum(self._tokens(m) for m in messages)
             turns = split_turns(history)
             if used <= self.budget or not turns:
@@ -93,15 +99,20 @@ class ContextWindow:
             self.summary = self.summarize(self.summary, oldest)
             self.paged_out += 1
 
-    def _head(self, system: ChatMessage, facts: Sequence[str], extra: str = "") -> ChatMessage:
-        parts = [system.content, extra] if extra else [system.content]
+    def _head(self, system: ChatMessage) -> ChatMessage:
+        if self.summary:
+            summary = f"Summary of the earlier conversation: {self.summary}"
+            return ChatMessage("system", f"{system.content}\n\n{summary}")
+        return system
+
+    @staticmethod
+    def _context(facts: Sequence[str], extra: str) -> list[ChatMessage]:
+        parts = [extra] if extra else []
         if facts:
             parts.append(
                 "Facts the user asked you to remember:\n" + "\n".join(f"- {f}" for f in facts)
             )
-        if self.summary:
-            parts.append(f"Summary of the earlier conversation: {self.summary}")
-        return ChatMessage("system", "\n\n".join(parts))
+        return [ChatMessage("system", "\n\n".join(parts))] if parts else []
 
     def _tokens(self, message: ChatMessage) -> int:
         calls = " ".join(str(c.as_dict()) for c in message.tool_calls)

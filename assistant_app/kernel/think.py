@@ -17,7 +17,9 @@ INSTRUCTION = (
     "as: Answer: <answer>"
 )
 TRIGGERS = re.compile(
-    r"^\s*(?:please\s+)?think (?:carefully|hard|longer) (?:about\s+)?", re.IGNORECASE
+    # Spoken, it comes back from speech recognition as "Think carefully. What is ...?" too.
+    r"^\s*(?:please,?\s+)?think (?:carefully|hard|longer)\b[\s,.:;!-]*(?:about\s+)?",
+    re.IGNORECASE,
 )
 _ANSWER = re.compile(r"answer\s*[:=]\s*(.+)", re.IGNORECASE)
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")

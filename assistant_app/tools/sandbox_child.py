@@ -12,6 +12,7 @@ Stdlib only: isolated mode puts nothing of the app on sys.path.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import ctypes  # imported before the child's audit hook, which refuses the dlopen this does
 import errno
@@ -230,6 +231,21 @@ def _install_audit_hook(work: str, system: tuple[str, ...]) -> list[str]:
     return violations
 
 
+def _exec_showing_the_last_value(code: str, namespace: dict) -> None:
+    """Runs the code; a last line that is a bare expression (`sum(x)`, `df.describe()`) is
+    printed as an interactive session would: models often forget the print."""
+    tree = ast.parse(code, "<python>")
+    last = tree.body[-1] if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    if last is not None:
+        tree.body.pop()
+    exec(compile(tree, "<python>", "exec", dont_inherit=True), namespace)
+    if last is not None:
+        value = eval(compile(ast.Expression(last.value), "<python>", "eval"), namespace)
+        shown = repr(value) if value is not None else ""
+        if shown and not shown.lstrip("[(").startswith("<"):  # not a bare object (a plot line)
+            print(shown)
+
+
 def _run_user_code(code: str, violations: list[str], settings: dict) -> dict:
     linecache.cache["<python>"] = (len(code), None, code.splitlines(True), "<python>")
     sys.argv, main = ["<python>"], types.ModuleType("__main__")
@@ -239,7 +255,7 @@ def _run_user_code(code: str, violations: list[str], settings: dict) -> dict:
             _track_savefig()
     ok, error = True, ""
     try:
-        exec(compile(code, "<python>", "exec", dont_inherit=True), main.__dict__)
+        _exec_showing_the_last_value(code, main.__dict__)
         for thread in threading.enumerate():  # like a normal exit, wait for non-daemon threads
             if thread is not threading.current_thread() and not thread.daemon:
                 thread.join()

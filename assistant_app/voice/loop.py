@@ -89,11 +89,16 @@ class VoiceLoop:
         )
         self._tts_q = tts_q
         self.asking = AskAloud(self._say, self._emit, self.playback, on_permission)
+        self._chat = ChatStage(
+            self._begin,
+            lambda: self.session.warm_up(engines.chat),
+            chat_q, tts_q, self.turns, self._emit,
+        )  # fmt: skip
         self._stages = [
             SttStage(
                 engines.stt, language, self.asking.heard, stt_q, chat_q, self.turns, self._emit
             ),
-            ChatStage(self._begin, chat_q, tts_q, self.turns, self._emit),
+            self._chat,
             TtsStage(
                 engines.tts, self.playback.add, spoken.progress_lines(), tts_q, None, self.turns,
                 self._emit,
@@ -158,6 +163,11 @@ class VoiceLoop:
     def busy(self) -> bool:
         """From the end of the user's turn until the reply has been played (or dropped)."""
         return not self._idle.is_set()
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Waits until the chat model has evaluated what every prompt starts with (started
+        with the loop): a question asked after this is answered at full speed."""
+        return self._chat.ready.wait(timeout)
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Waits until the current turn has been answered and played."""
@@ -242,11 +252,11 @@ class VoiceLoop:
     def _begin(self, turn: int, token: CancelToken) -> tuple[ChatSession, SpokenTurn]:
         """A transcript reached the chat stage: the session and how this turn is spoken."""
         self.ledger.flush()
-        said: set[str] = set()
+        said: list[str] = []
 
         def on_step(step: str) -> None:
-            if step not in said:  # once per tool a turn
-                said.add(step)
+            if not said:  # one progress line a turn is plenty
+                said.append(step)
                 self._say(spoken.progress_line(step, turn), turn)
 
         return self.session, SpokenTurn(

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import re
 
-STYLE = (
-    "The user is talking to you by voice and hears your reply read aloud, while a window "
-    "shows it. Answer in one to three short spoken sentences with the result stated plainly "
-    "(the number with its unit). No Markdown, no lists, no code in the answer itself: call a "
-    "tool instead of writing code, and say where a chart or picture is rather than describing "
-    "a file path."
-)
+from assistant_app.core.config import VoiceConfig
+
+STYLE = VoiceConfig().system_prompt  # the default way to answer for the ear
 
 # A few fixed lines per tool, said at once while the tool runs (their audio is made once).
 PROGRESS = {
+    "calculate": ("Let me work that out.", "One moment, I'm calculating."),
     "calculator": ("Let me work that out.", "One moment, I'm calculating."),
     "python": ("Let me run that.", "Running it now."),
     "search_files": ("Let me check your notes.", "Looking through your files."),
@@ -26,6 +23,13 @@ UNCLEAR = "I didn't hear a clear yes, so I won't run it."
 _NOTE = re.compile(r"^\s*\((Source|Sources|attached|ran it):?\s*(.*)\)\s*$", re.I | re.S)
 _URL = re.compile(r"https?://\S+")
 _PATH = re.compile(r"(?:~|/)[\w.-]*(?:/[\w.-]+)+")
+_SIGNS = [
+    (re.compile(rf"(?<=\d)\s*{sign}\s*(?=[\d(])"), f" {words} ")
+    for sign, words in (
+        (r"\*", "times"), ("×", "times"), (r"\^", "to the power of"),
+        ("=", "is"), (r"\+", "plus"),
+    )
+]  # fmt: skip
 _YES = re.compile(
     r"\b(yes|yeah|yep|yup|sure|okay|ok|go ahead|do it|please do|allow|run it|of course)\b", re.I
 )
@@ -56,7 +60,10 @@ def for_the_ear(sentence: str) -> str:
             return f"It gives {body}." if short and body else "The output is in the window."
         return ""
     sentence = _URL.sub("the link in the window", sentence)
-    return _PATH.sub("the file in the window", sentence).strip()
+    sentence = _PATH.sub("the file in the window", sentence)
+    for sign, words in _SIGNS:  # "95*18 = 1710" is read "95 times 18 is 1710"
+        sentence = sign.sub(words, sentence)
+    return sentence.strip()
 
 
 def answer(text: str) -> bool | None:

@@ -142,10 +142,23 @@ class ChatStage(Stage):
     written; the whole written text goes to the window as `text` events."""
 
     def __init__(
-        self, begin: Callable[[int, CancelToken], tuple[ChatSession, SpokenTurn]], *args: Any
+        self,
+        begin: Callable[[int, CancelToken], tuple[ChatSession, SpokenTurn]],
+        warm: Callable[[], None],
+        *args: Any,
     ) -> None:
         super().__init__("chat", *args)
         self.begin = begin  # (turn, its token) -> the session and how this turn is spoken
+        self.warm = warm  # evaluates the prompt's fixed start before the first turn
+        self.ready = threading.Event()  # set once warm
+
+    def run(self) -> None:
+        try:
+            self.warm()
+        except Exception:  # noqa: BLE001 - the first turn is only slower
+            log.exception("warming the chat model failed")
+        self.ready.set()
+        super().run()
 
     def process(self, item: Transcript) -> Iterable[Sentence]:
         token = CancelToken(self.turns, item.turn)

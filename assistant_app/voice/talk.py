@@ -51,16 +51,11 @@ def load_brain(config: Config) -> tuple[ChatSession, ChatModel]:
 
 
 def load_engines(config: Config, chat: ChatModel, *, echo: bool) -> VoiceEngines:
-    """Loads and warms every engine the loop needs (the session's model `chat` included), so
-    the first turn is as fast as the rest."""
-    from assistant_app.voice.spoken import STYLE
+    """Loads every engine the loop needs around the session's model `chat` (the loop warms
+    the chat model itself as it starts)."""
     from models.store import open_store
 
-    store = open_store(config)
-    engines = load_ears_and_voice(config, store, chat, echo=echo)
-    for model in {id(m): m for m in (chat, engines.chat) if m is not None}.values():
-        model.warm_up(config.llm.system_prompt + "\n\n" + (config.voice.system_prompt or STYLE))
-    return engines
+    return load_ears_and_voice(config, open_store(config), chat, echo=echo)
 
 
 def load_ears_and_voice(
@@ -186,6 +181,7 @@ def run_files(config: Config, inputs: list[Path], output_dir: Path) -> int:
     speaker = FileOutput(loop.playback)
     mic = FileInput(clips, loop.hear, loop.wait_idle)
     loop.start()
+    loop.wait_ready(300)  # as a person would wait for "Listening."
     speaker.start()
     mic.start()
     mic.finished.wait()
@@ -241,6 +237,7 @@ def run_live(config: Config, turns: int = 0) -> int:
     try:
         speaker.start()
         mic.start()
+        loop.wait_ready(300)
         print("Listening. Speak; Ctrl+C quits.", file=sys.stderr, flush=True)
         for _ in iter(int, 1) if not turns else range(turns):
             while not answered.acquire(timeout=0.5):
