@@ -250,12 +250,14 @@ def run_batch(
             heard=fields.get("assistant", ""),
             window=fields.get("window", ""),
             times=timelines.get(n, {}),
-            tools=sorted(used[n - 1]) if n - 1 < len(used) else [],
         )
+        said = task.result["heard_question"]
+        task.result["tools"] = sorted(next((t for u, t in used if u == said and said), set()))
 
 
-def tools_per_turn(data: Path) -> list[set[str]]:
-    """The tools each user turn of the (one) saved conversation called."""
+def tools_per_turn(data: Path) -> list[tuple[str, set[str]]]:
+    """(what the user said, the tools that turn called) for each user turn of the saved
+    conversation; a question cut in two by a pause is two turns here."""
     from assistant_app.storage.history_db import DB_NAME, ConversationStore
 
     path = data / DB_NAME
@@ -264,12 +266,12 @@ def tools_per_turn(data: Path) -> list[set[str]]:
     with ConversationStore(path) as store:
         latest = store.latest()
         messages = store.messages(latest) if latest else []
-    turns: list[set[str]] = []
+    turns: list[tuple[str, set[str]]] = []
     for message in messages:
         if message.role == "user":
-            turns.append(set())
+            turns.append((message.content, set()))
         elif turns and message.tool_calls:
-            turns[-1].update(c.name for c in message.tool_calls)
+            turns[-1][1].update(c.name for c in message.tool_calls)
     return turns
 
 

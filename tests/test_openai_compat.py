@@ -199,6 +199,18 @@ def test_a_plain_answer_is_released_when_tools_are_offered(fake: FakeServer) -> 
     assert not any(d.tool_call for d in deltas)
 
 
+@pytest.mark.parametrize("choice", ["auto", "none", "required"])
+def test_the_tool_choice_reaches_the_server(fake: FakeServer, choice: str) -> None:
+    fake.reply(text("4"))
+    model = OpenAICompatibleChatModel(fake.url, "m")
+    deltas = list(
+        model.stream_reply(QUESTION, [CALCULATOR], CancelToken.never(), tool_choice=choice)
+    )
+    body = fake.requests[0]["body"]
+    assert body.get("tool_choice", "auto") == choice and body["tools"] == [CALCULATOR]
+    assert text_of(deltas) == "4"
+
+
 def test_history_is_sent_in_wire_format_with_the_api_key(fake: FakeServer) -> None:
     fake.reply(text("7006652"))
     reply(OpenAICompatibleChatModel(fake.url, "m", api_key="sk-local"), TOOL_HISTORY, [CALCULATOR])

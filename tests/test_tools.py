@@ -262,3 +262,14 @@ def test_a_call_written_as_text_after_the_tools_are_gone_is_not_shown() -> None:
     session = ChatSession(model, "s", ToolBox([calculator]))
     reply = "".join(session.stream("What is 1234 times 5678?"))
     assert reply == "1234*5678 = 7006652" and model.offered[-1] == []
+
+
+def test_a_failed_call_is_read_with_a_second_chance() -> None:
+    from assistant_app.kernel.chat import ERROR_NOTE
+
+    model = ScriptedToolModel([[call("1/0")], [call("1/0.5")], [ReplyDelta(text="It is 2.")]])
+    session = ChatSession(model, "s", ToolBox(default_tools()))
+    assert "".join(session.stream("What is 1 divided by 0.5?")) == "It is 2."
+    failed = model.seen[1][-1].content
+    assert failed.startswith("Error:") and failed.endswith(ERROR_NOTE)
+    assert model.offered[1] == ["calculator"]  # it may call again, with a fix

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -23,57 +23,26 @@ from assistant_app.kernel.hints import (
 from assistant_app.kernel.memory import Memory
 from assistant_app.kernel.tables import TableFiles
 from assistant_app.kernel.think import think_longer, wants_thinking
+from assistant_app.kernel.turn import (
+    ERROR_NOTE,
+    RESULT_NOTE,
+    SpokenTurn,
+    ThinkSettings,
+    after_result,
+    cited,
+    last_result,
+)
 from assistant_app.security.audit import ToolUse
 from assistant_app.security.untrusted import Ask, Attachment, Untrusted, decide, refuse
 from assistant_app.tools.toolbox import ToolBox
 from models.tool_calls import HeldReply
 
-__all__ = ["Ask", "ChatSession", "OnTool", "SpokenTurn", "ThinkSettings", "cited", "refuse"]
+__all__ = [
+    "ERROR_NOTE", "RESULT_NOTE", "Ask", "ChatSession", "OnTool", "SpokenTurn", "ThinkSettings",
+    "cited", "refuse",
+]  # fmt: skip
 OnTool = Callable[[ToolCall, str], None]
 REFUSED = "Error: the user did not allow this {} call."
-
-
-@dataclass(frozen=True)
-class ThinkSettings:
-    """'Think longer': on for every message, or when a message starts "think carefully about"."""
-
-    always: bool = False
-    samples: int = 5
-    budget_s: float = 120.0
-    progress: Callable[[int, int, str], None] | None = None
-
-
-@dataclass(frozen=True)
-class SpokenTurn:
-    """How a spoken turn differs from a typed one; the voice loop makes one per turn. Tools,
-    notes, memory, think-longer and the defences are the same."""
-
-    style: str  # added to the instructions: a reply written for the ear
-    ask: Ask  # permission questions are asked aloud (and in the window)
-    # A tool's name just before it runs, "calculate" as a plain calculation starts, "think"
-    # as thinking longer starts: a short progress line is spoken.
-    on_step: Callable[[str], None]
-    # The history write is handed over, (the turn's messages, the reply as written): the voice
-    # loop records only what the user heard of the reply, once it has been played.
-    keep: Callable[[list[ChatMessage], str], None]
-    model: ChatModel | None = None  # a model for spoken turns; None: the session's
-
-
-def cited(passages: list[tuple[str, str]], answer: str) -> list[str]:
-    """The passages an answer drew on: those sharing a number or two rarer words with it."""
-    said = set(re.findall(r"[a-z0-9][a-z0-9:.'-]{3,}|\d+", answer.lower()))
-    sources = []
-    for where, text in passages:
-        shared = said & set(re.findall(r"[a-z0-9][a-z0-9:.'-]{3,}|\d+", text.lower()))
-        if any(any(c.isdigit() for c in w) for w in shared) or len(shared) >= 2:
-            sources.append(where)
-    return sources
-
-
-def _last_result(turn: list[ChatMessage]) -> str:
-    """The newest tool result of the turn, as the answer when the model cannot give one."""
-    found = [m.content for m in turn if m.role == "tool"]
-    return found[-1].strip() if found else "(no answer)"
 
 
 class ChatSession:
@@ -127,6 +96,7 @@ class ChatSession:
         self._attached: list[Attachment] = []  # for the next message
         self._context = ""  # this turn's fenced passages
         self._spoken: SpokenTurn | None = None  # the turn in progress, when it is spoken
+        self._one_turn = threading.RLock()
 
     @property
     def untrusted_in_context(self) -> bool:
@@ -163,8 +133,12 @@ class ChatSession:
         self, text: str, cancel: CancelToken | None = None, *, spoken: SpokenTurn | None = None
     ) -> Iterator[str]:
         """Yields the reply to `text` piece by piece; the history gets what was yielded (a
-        spoken turn's history is written by `spoken.keep`)."""
-        token = cancel or self.turns.token()
+        spoken turn's history is written by `spoken.keep`). One turn at a time: a typed turn
+        waits for a spoken one still finishing (and the other way round)."""
+        with self._one_turn:
+            yield from self._turn(text, cancel or self.turns.token(), spoken)
+
+    def _turn(self, text: str, token: CancelToken, spoken: SpokenTurn | None) -> Iterator[str]:
         self._spoken = spoken
         if self.memory is not None:
             self.memory.capture(text)
@@ -230,7 +204,7 @@ class ChatSession:
                 return
             written, rest = guard.finish(False)
             if written or rest:  # a call nobody can run: answer with the last result instead
-                piece = rest or _last_result(turn)
+                piece = rest or last_result(turn)
                 shown.append(piece)
                 said.append(piece)
                 yield piece
@@ -342,7 +316,8 @@ class ChatSession:
     def warm_up(self, model: ChatModel | None = None) -> None:
         """Evaluates what every turn's prompt starts with (instructions, tools, the history so
         far) once, so the first turn answers as fast as the ones after it."""
-        messages = self._prompt("", [ChatMessage("user", "Hi")])
+        with self._one_turn:
+            messages = self._prompt("", [ChatMessage("user", "Hi")])
         reply = (model or self.model).stream_reply(
             messages, self.toolbox.specs(), CancelToken.never(), max_tokens=1
         )
@@ -386,22 +361,6 @@ class ChatSession:
             out.write(" [stopped]")
         out.write("\n")
         return self.history[-1].content
-
-
-RESULT_NOTE = (
-    "(This is the result. Now answer the user with it in words; do not call the same tool again.)"
-)
-ERROR_NOTE = (
-    "(The tool failed. Fix the call and try once more, or tell the user in words what went wrong.)"
-)
-
-
-def after_result(message: ChatMessage) -> ChatMessage:
-    """The newest tool result as the model reads it, with what to do next (not saved): without
-    it the small models call the same tool again instead of answering."""
-    failed = any(line.startswith("Error:") for line in message.content.splitlines())
-    note = ERROR_NOTE if failed else RESULT_NOTE
-    return ChatMessage(message.role, f"{message.content}\n{note}", message.name)
 
 
 def _joined(text: str, data: str) -> str:
