@@ -275,8 +275,14 @@ def tools_per_turn(data: Path) -> list[tuple[str, set[str]]]:
     return turns
 
 
+def _words(text: str) -> list[str]:
+    text = text.lower().replace("%", " percent").replace("metres", "meters").replace("'s", "s")
+    return re.findall(r"[a-z0-9]+", text)
+
+
 def judge(task: Task) -> None:
     r = task.result
+    r["heard_right"] = _words(r.get("heard_question", "")) == _words(task.question)
     r["correct"] = bool(r.get("heard") or r.get("window")) and task.check(r["heard"], r["window"])
     if task.category == "notes":
         r["routed"] = "(Source:" in r["window"] or "search_files" in r["tools"]
@@ -293,22 +299,26 @@ def report(model: str, tasks: list[Task]) -> None:
         first = [r["times"].get("first audio") for r in done if r["times"].get("first audio")]
         answer = [r["times"].get("answer audio") for r in done if r["tools"]]
         answer = [a for a in answer if a]
+        right = [r for r in done if r["heard_right"]]
         rows.append([
             category, len(done), f"{sum(r['correct'] for r in done)}/{len(done)}",
-            f"{sum(r['routed'] for r in done)}/{len(done)}", median(first), median(answer),
+            f"{sum(r['routed'] for r in done)}/{len(done)}",
+            f"{sum(r['correct'] for r in right)}/{len(right)}", median(first), median(answer),
         ])  # fmt: skip
     results = [t.result for t in tasks]
     no_tool = [t.result for t in tasks if not t.tools and t.category != "notes"]
     tool_turns = [r for r in results if r["tools"]]
+    right = [r for r in results if r["heard_right"]]
     rows.append([
         "all", len(results), f"{sum(r['correct'] for r in results) / len(results):.0%}",
         f"{sum(r['routed'] for r in results) / len(results):.0%}",
+        f"{sum(r['correct'] for r in right) / max(1, len(right)):.0%} of {len(right)}",
         median([r["times"]["first audio"] for r in no_tool if "first audio" in r["times"]]),
         median([r["times"]["answer audio"] for r in tool_turns if "answer audio" in r["times"]]),
     ])  # fmt: skip
     print_table(
-        ["category", "n", "answers", "routing", "first audio s (median)",
-         "answer audio s, tool turns"], rows,
+        ["category", "n", "answers", "routing", "answers when heard right",
+         "first audio s (median)", "answer audio s, tool turns"], rows,
     )  # fmt: skip
     print("\n('all': first audio over turns that need no tool, answer audio over tool turns)")
 

@@ -273,3 +273,16 @@ def test_a_failed_call_is_read_with_a_second_chance() -> None:
     failed = model.seen[1][-1].content
     assert failed.startswith("Error:") and failed.endswith(ERROR_NOTE)
     assert model.offered[1] == ["calculator"]  # it may call again, with a fix
+
+
+@pytest.mark.parametrize(
+    ("expression", "value"),
+    [("25% of 120", 30), ("25 percent of 360", 90), ("20%", 0.2), ("12.5% of 80", 10),
+     ("10 % 3", 1), ("3 x 4", 12), ("7 × 6", 42)],
+)  # fmt: skip
+def test_the_calculator_reads_percentages_as_people_write_them(
+    expression: str, value: float
+) -> None:
+    from assistant_app.tools.calculator import calculate
+
+    assert calculate(expression) == value

@@ -237,9 +237,8 @@ class ChatSession:
         """Small models answer "plot this" with a ```python block rather than a tool call;
         with the python tool offered, that block runs as the call (permissions still apply).
         Returns whether it ran and failed."""
-        offered = {t["function"]["name"] for t in self.toolbox.specs()}
         blocks = re.findall(r"```python\n(.*?)```", reply, re.DOTALL)
-        if "python" not in offered or not blocks:
+        if "python" not in self._offered() or not blocks:
             return False
         call = ToolCall("python", {"code": blocks[0]}, "call_code")
         result = self._run(call, token)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 def calculator(expression: str) -> str:
     """Evaluate an arithmetic expression exactly. Use it for any arithmetic.
 
-    expression: one expression, e.g. 1234*5678, 2^40, sqrt(2)/3, factorial(12)
+    expression: one expression, e.g. 1234*5678, 2^40, sqrt(2)/3, factorial(12), 15% of 80
     """
     return f"{expression} = {calculate(expression)}"
 

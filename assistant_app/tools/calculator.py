@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import re
 from fractions import Fraction
 
 from assistant_app.core.errors import ToolError
@@ -47,9 +48,17 @@ MAX_EXPONENT = 10_000  # 2**10000 is fine; 9**9**9 would eat the machine
 MAX_FACTORIAL = 5_000
 
 
+# As people write them: "15% of 80", "15 percent of 80", "20%" (a % before a number is modulo).
+_PERCENT_OF = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent)\s*of\b", re.IGNORECASE)
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent\b)(?!\s*[\d(])", re.IGNORECASE)
+_TIMES = re.compile(r"(?<=\d)\s*[x×]\s*(?=\d)")
+
+
 def calculate(expression: str) -> int | float:
-    """Evaluates `expression`; `^` means power, as people write it. Raises ToolError."""
-    text = expression.replace("^", "**").replace("×", "*").replace("÷", "/").strip()
+    """Evaluates `expression`; `^` means power and `15% of 80` a percentage, as people write
+    them. Raises ToolError."""
+    text = _TIMES.sub("*", expression).replace("^", "**").replace("÷", "/").strip()
+    text = _PERCENT.sub(r"(\1/100)", _PERCENT_OF.sub(r"(\1/100)*", text))
     if not text or len(text) > 500:
         raise ToolError("Give one arithmetic expression of at most 500 characters.")
     try:

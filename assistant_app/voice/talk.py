@@ -50,14 +50,6 @@ def load_brain(config: Config) -> tuple[ChatSession, ChatModel]:
     return session, model
 
 
-def load_engines(config: Config, chat: ChatModel, *, echo: bool) -> VoiceEngines:
-    """Loads every engine the loop needs around the session's model `chat` (the loop warms
-    the chat model itself as it starts)."""
-    from models.store import open_store
-
-    return load_ears_and_voice(config, open_store(config), chat, echo=echo)
-
-
 def load_ears_and_voice(
     config: Config,
     store,  # noqa: ANN001 - a models.store.ModelStore
@@ -156,6 +148,7 @@ def run_files(config: Config, inputs: list[Path], output_dir: Path) -> int:
     """Runs the same stages over files; writes reply WAVs and transcripts; prints timelines."""
     from audio.devices import FileInput, FileOutput
     from audio.wav import read_audio, write_wav
+    from models.store import open_store
 
     clips = [read_audio(p) for p in inputs]  # bad files fail here, before models load
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -169,7 +162,8 @@ def run_files(config: Config, inputs: list[Path], output_dir: Path) -> int:
             shown[event.turn].append(event.text)
 
     session, model = load_brain(config)
-    loop = make_loop(config, load_engines(config, model, echo=False), session, events)
+    engines = load_ears_and_voice(config, open_store(config), model, echo=False)
+    loop = make_loop(config, engines, session, events)
     recorder = loop.playback._on_played
 
     def record(played: Played) -> None:
@@ -211,6 +205,7 @@ def run_files(config: Config, inputs: list[Path], output_dir: Path) -> int:
 def run_live(config: Config, turns: int = 0) -> int:
     """Talk through the microphone and speaker until Ctrl+C, or until `turns` were answered."""
     from audio.devices import SoundDeviceInput, SoundDeviceOutput
+    from models.store import open_store
 
     answered = threading.Semaphore(0)
 
@@ -229,7 +224,8 @@ def run_live(config: Config, turns: int = 0) -> int:
     timeline = Timeline()
     print("Loading models...", file=sys.stderr)
     session, model = load_brain(config)
-    loop = make_loop(config, load_engines(config, model, echo=True), session, show)
+    engines = load_ears_and_voice(config, open_store(config), model, echo=True)
+    loop = make_loop(config, engines, session, show)
     loop.set_mode(config.voice.mode)
     speaker = SoundDeviceOutput(config.audio.output_device, loop.playback)
     mic = SoundDeviceInput(config.audio.input_device, loop.hear)
