@@ -11,7 +11,7 @@ from typing import Any
 from assistant_app.core.cancel import CancelToken
 from assistant_app.core.config import LlmConfig
 from assistant_app.core.engines import ChatModel
-from assistant_app.core.errors import ConfigError, ModelUnavailable
+from assistant_app.core.errors import ConfigError, ModelUnavailable, UserVisibleError
 from assistant_app.core.messages import ChatMessage, ReplyDelta
 from models.constrained import (
     CALL_END,
@@ -132,6 +132,12 @@ class LlamaChatModel:
         tool_choice: str,
     ) -> Iterator[ReplyDelta]:
         tokens, stop = self._tokens(messages, tools)
+        if len(tokens) >= self.context_tokens:
+            raise UserVisibleError(
+                f"This message is too long for the model: {len(tokens)} tokens with the "
+                f"conversation, its window holds {self.context_tokens}. Shorten it, or raise "
+                "[llm] context_tokens."
+            )
         if log.isEnabledFor(logging.DEBUG):
             cached = _common_prefix(self._llm.input_ids.tolist(), tokens)
             log.debug("prompt: %d tokens, %d of them already evaluated", len(tokens), cached)

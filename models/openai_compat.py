@@ -89,8 +89,10 @@ class OpenAICompatibleChatModel:
         }
         if tools:
             body["tools"] = list(tools)
-            if tool_choice != "auto":
-                body["tool_choice"] = tool_choice
+            if tool_choice == "none":
+                body["tool_choice"] = "none"
+            # "required" is not sent: llama-cpp-python's server answered without a call (and
+            # wrongly) when given it; the kernel's calculation hint asks for the call instead.
         conn, response = self._post(body)
         held = HeldReply(bool(tools) and tool_choice != "none")
         native = ToolCallAssembler()
@@ -225,7 +227,16 @@ class ToolCallAssembler:
 
 def wire_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
     """The messages in the OpenAI wire format: arguments as JSON strings, tool results
-    linked to their call by `tool_call_id` (our ChatMessage links them by name and order)."""
+    linked to their call by `tool_call_id` (our ChatMessage links them by name and order).
+    A later system message (this turn's context) joins the first: some servers' templates
+    accept a system message only at the start."""
+    first = next((m for m in messages if m.role == "system"), None)
+    later = [m.content for m in messages if m.role == "system" and m is not first]
+    if first is not None and later:
+        merged = ChatMessage("system", "\n\n".join([first.content, *later]))
+        messages = [
+            merged if m is first else m for m in messages if m.role != "system" or m is first
+        ]
     wire: list[dict[str, Any]] = []
     waiting: list[tuple[str, str]] = []  # (name, id) of calls whose results have not come
     for i, message in enumerate(messages):

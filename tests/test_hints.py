@@ -86,3 +86,37 @@ def test_a_picture_without_an_image_model_gets_the_pull_command() -> None:
     assert reply == NO_IMAGE_MODEL and "assistant models pull sd-turbo" in reply
     assert model.requests == []  # the kernel answered: no refusal from the model
     assert [m.role for m in session.history] == ["user", "assistant"]
+
+
+def test_a_calculator_call_for_a_question_without_numbers_is_not_run() -> None:
+    from assistant_app.core.messages import ToolCall
+    from assistant_app.kernel.hints import misrouted
+
+    wrong = ToolCall("calculator", {"expression": "capital of France"})
+    assert misrouted(wrong, "What is the capital of France?")
+    assert not misrouted(ToolCall("calculator", {"expression": "pi**2"}), "What is pi squared?")
+    assert not misrouted(wrong, "What is 2 plus 2?")  # a number: the error goes back instead
+    model = ScriptedToolModel([[ReplyDelta(tool_call=wrong)], [ReplyDelta(text="Paris.")]])
+    ran = []
+    session = ChatSession(model, "s", ToolBox(default_tools()), on_tool=lambda c, r: ran.append(c))
+    assert "".join(session.stream("Find the capital of France.")) == "Paris."
+    assert ran == [] and model.choices == ["auto", "none"]
+    assert [m.role for m in session.history] == ["user", "assistant"]
+
+
+@pytest.mark.parametrize(
+    ("text", "direct"),
+    [("What is the capital of France?", True), ("How are you?", True),
+     ("Tell me a fun fact about octopuses.", True), ("Plot a sine wave", False),
+     ("Search my notes for the dentist", False), ("What is 2 plus 2?", False),
+     ("Use Python to list primes", False), ("| a | b |", False)],
+)  # fmt: skip
+def test_a_plain_question_is_answered_without_tools(text: str, direct: bool) -> None:
+    from assistant_app.kernel.hints import DIRECT, needs_no_tool
+
+    assert needs_no_tool(text) is direct
+    model = FakeChatModel(["An answer."])
+    session = ChatSession(model, "s", ToolBox(default_tools()))
+    "".join(session.stream(text))
+    context = [m.content for m in model.requests[0] if m.role == "system"]
+    assert (DIRECT in context[-1]) is direct

@@ -286,3 +286,12 @@ def test_the_calculator_reads_percentages_as_people_write_them(
     from assistant_app.tools.calculator import calculate
 
     assert calculate(expression) == value
+
+
+def test_a_table_the_python_tool_makes_is_shown_to_the_model(tmp_path) -> None:  # noqa: ANN001
+    from assistant_app.core.cancel import CancelToken
+    from assistant_app.tools.builtin import python_tool
+
+    code = "open('out.csv', 'w').write('round,valuation\\nA,82.56\\nB,330.25\\n')"
+    result = python_tool(tmp_path).function(code=code, cancel=CancelToken.never())
+    assert "out.csv:\nround,valuation\nA,82.56\nB,330.25" in result

@@ -15,9 +15,12 @@ from assistant_app.core.errors import UserVisibleError
 from assistant_app.core.messages import ChatMessage, ToolCall
 from assistant_app.kernel.context import ContextWindow
 from assistant_app.kernel.hints import (
+    DIRECT,
     NO_IMAGE_MODEL,
     calculation_hint,
+    misrouted,
     must_calculate,
+    needs_no_tool,
     wants_a_picture,
 )
 from assistant_app.kernel.memory import Memory
@@ -97,6 +100,7 @@ class ChatSession:
         self._context = ""  # this turn's fenced passages
         self._spoken: SpokenTurn | None = None  # the turn in progress, when it is spoken
         self._one_turn = threading.RLock()
+        self._attached_now = False  # the turn in progress came with attachments
 
     @property
     def untrusted_in_context(self) -> bool:
@@ -144,6 +148,7 @@ class ChatSession:
             self.memory.capture(text)
         self.untrusted.begin_turn()
         attached, self._attached = self._attached, []
+        self._attached_now = bool(attached)
         for attachment in attached:
             self.tables.add_from(attachment.text)
         data = self.untrusted.attachments(attached)
@@ -164,7 +169,7 @@ class ChatSession:
             return
         parts: list[str] = []
         try:
-            for piece in self._steps(text, turn, token):
+            for piece in self._steps(text, turn, token, bool(attached)):
                 parts.append(piece)
                 yield piece
         finally:
@@ -177,13 +182,17 @@ class ChatSession:
         else:
             self._record([*turn, ChatMessage("assistant", reply)])
 
-    def _steps(self, text: str, turn: list[ChatMessage], token: CancelToken) -> Iterator[str]:
+    def _steps(
+        self, text: str, turn: list[ChatMessage], token: CancelToken, attached: bool = False
+    ) -> Iterator[str]:
         """Model steps until an answer, running tool calls in between; yields what is shown."""
         seen: set[str] = set()
         specs = self.toolbox.specs()
         # A plain calculation is a call to a tool; "none" keeps the tools listed (the prompt's
         # evaluated start is reused) while the model must answer.
         choice = "required" if must_calculate(text, self._offered()) else "auto"
+        if needs_no_tool(text) and not attached:
+            choice = "none"
         if choice == "required" and self._spoken is not None:
             self._spoken.on_step("calculate")  # said now, while the call is being written
         shown: list[str] = []
@@ -217,6 +226,10 @@ class ChatSession:
                     continue  # the model reads the error and tries again
                 yield from self._footnotes(turn, "".join(shown))
                 return
+            if all(misrouted(c, text) for c in calls):
+                # "What is the capital of France?" sent to the calculator: answer instead.
+                choice = "none"
+                continue
             keys = {repr(c.as_dict()["function"]) for c in calls}
             if keys & seen:
                 # Small models repeat a call whose result they already have: take the calls
@@ -295,7 +308,10 @@ class ChatSession:
         facts = self.memory.recall(text) if self.memory is not None else []
         extra = self._context
         if tools and not any(m.role == "tool" for m in turn):  # before a tool ran this turn
-            extra = f"{extra}\n\n{calculation_hint(text, self._offered())}".strip()
+            hint = calculation_hint(text, self._offered())
+            if self.toolbox.tools and needs_no_tool(text) and not self._attached_now:
+                hint = DIRECT
+            extra = f"{extra}\n\n{hint}".strip()
         if self.toolbox.get("python") is not None and (files := self.tables.describe()):
             extra = f"{extra}\n\n{files}".strip()
         if rule := self.untrusted.rule([*self.history, *turn], extra):

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import re
 
+from assistant_app.core.errors import ToolError
+from assistant_app.core.messages import ToolCall
+from assistant_app.tools.calculator import calculate
+
 # A number and a word or sign of arithmetic, a percentage, a conversion or a rate: the model
 # must not work it out in its head (small models get products and conversions wrong).
 _NUMBER = re.compile(r"\d")
@@ -40,6 +44,23 @@ def must_calculate(text: str, offered: set[str]) -> bool:
     return bool(offered & {"calculator", "python"}) and bool(_PLAIN.search(text))
 
 
+# Words that may need a tool (code, plots, files and notes, pictures, sums): a message with
+# none of them and no number is answered directly (the 1.5B model sent "What is the capital
+# of France?" to the calculator when it could call one).
+_TOOL_WORDS = re.compile(
+    r"\b(plot\w*|chart|graph|histogram|diagram|python|code|script|program\w*|run|execute|csv|"
+    r"tables?|spreadsheet|data|files?|folders?|notes?|search|look up|find|draw|paint|picture|"
+    r"image|photo|calculat\w*|comput\w*|convert\w*|average|sum|percent\w*)\b|[|=+*/^%]",
+    re.IGNORECASE,
+)
+DIRECT = "This message needs no tool: answer it directly, in words."
+
+
+def needs_no_tool(text: str) -> bool:
+    """Whether `text` plainly asks for no tool: no number and no word that may need one."""
+    return not _NUMBER.search(text) and not _TOOL_WORDS.search(text)
+
+
 def calculation_hint(text: str, offered: set[str]) -> str:
     """The hint for `text` when it asks for a calculation and a tool can do it; else ""."""
     tools = [t for t in ("calculator", "python") if t in offered]
@@ -65,3 +86,15 @@ NO_IMAGE_MODEL = (
 def wants_a_picture(text: str) -> bool:
     """Whether `text` asks for a picture to be made (charts and plots are python's job)."""
     return bool(_PICTURE.search(text)) and not _CHART.search(text)
+
+
+def misrouted(call: ToolCall, text: str) -> bool:
+    """A calculator call for a message with no number in it whose expression is no arithmetic
+    either ("capital of France"): small models do that with tools offered. It is not run."""
+    if call.name != "calculator" or _NUMBER.search(text):
+        return False
+    try:
+        calculate(str(call.arguments.get("expression", "")))
+    except ToolError:
+        return True
+    return False

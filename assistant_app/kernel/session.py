@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -123,19 +124,26 @@ def build_session(
         system += f"\n\n{NO_DRAWING}"
     if profile.instructions:
         system += f"\n\nInstructions for this assistant ({profile.name}): {profile.instructions}"
-    window = ContextWindow(
-        getattr(model, "count_tokens", lambda t: len(t) // 3 + 1),
-        config.llm.context_tokens - config.llm.max_reply_tokens - 64,
-        model_summary(model),
-    )
     tables = TableFiles()
     keep_dir = data_dir(config) / "attachments"
+    toolbox = (
+        toolbox_for(profile, allow, _search_tools(knowledge), keep_dir, tables, drawing)
+        if tools or profile.tools
+        else None
+    )
+    count = getattr(model, "count_tokens", lambda t: len(t) // 3 + 1)
+    # The tools' descriptions ride in the prompt too (with the template's ~150 tokens of
+    # instructions about them): the conversation gets what is left.
+    listed = count(json.dumps(toolbox.specs())) + 150 if toolbox is not None else 0
+    window = ContextWindow(
+        count,
+        config.llm.context_tokens - config.llm.max_reply_tokens - 64 - listed,
+        model_summary(model),
+    )
     session = ChatSession(
         model,
         system,
-        toolbox_for(profile, allow, _search_tools(knowledge), keep_dir, tables, drawing)
-        if tools or profile.tools
-        else None,
+        toolbox,
         ask=ask,
         on_tool=on_tool,
         window=window,

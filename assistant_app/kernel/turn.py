@@ -59,7 +59,8 @@ RESULT_NOTE = (
     "(This is the result. Now answer the user with it in words; do not call the same tool again.)"
 )
 ERROR_NOTE = (
-    "(The tool failed. Fix the call and try once more, or tell the user in words what went wrong.)"
+    "(The tool failed. If a tool can still help, call it again with a fix; otherwise answer "
+    "the user yourself, in words.)"
 )
 
 

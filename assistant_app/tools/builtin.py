@@ -27,6 +27,9 @@ def calculator(expression: str) -> str:
     return f"{expression} = {calculate(expression)}"
 
 
+PREVIEW_LINES = 12  # of each data file a python run made, shown to the model
+
+
 def python_tool(keep_dir: Path, tables: TableFiles | None = None) -> Tool:
     """Runs model-written Python in the sandbox; asks the user first by default. The tables
     pasted into the conversation are in its folder."""
@@ -50,6 +53,10 @@ def python_tool(keep_dir: Path, tables: TableFiles | None = None) -> Tool:
             lines.append(f"Error: {result.error or 'the code failed'}\n{result.stderr}".strip())
         lines += [f"attached image: {p}" for p in result.images]
         lines += [f"attached file: {p}" for p in result.files if p not in result.images]
+        for name, text in result.texts.items():  # the model states what a table it made holds
+            head = text.splitlines()[:PREVIEW_LINES]
+            more = " (first lines)" if len(text.splitlines()) > PREVIEW_LINES else ""
+            lines.append(f"{name}{more}:\n" + "\n".join(head))
         return "\n".join(lines)
 
     return python
