@@ -21,7 +21,6 @@ from models.constrained import (
     opens_a_call,
     read_call,
 )
-from models.prefix_cache import warm_prefix
 from models.store import ModelStore
 from models.tool_calls import HeldReply
 
@@ -32,7 +31,7 @@ class LlamaChatModel:
     """llama-cpp-python with the model's own chat template (it carries the tool-call format).
 
     The KV cache of the previous request is reused for the longest common prefix, so a fixed
-    system prompt is evaluated once: `warm_up` does that at start-up.
+    system prompt is evaluated once (the chat session warms it at start-up).
     """
 
     def __init__(
@@ -71,10 +70,6 @@ class LlamaChatModel:
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
-
-    def warm_up(self, system_prompt: str) -> None:
-        """Evaluates the system prompt so the first real turn starts from a warm cache."""
-        warm_prefix(self, system_prompt)
 
     def keep_prefix(
         self,

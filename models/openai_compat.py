@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 from assistant_app.core.cancel import CancelToken
 from assistant_app.core.errors import ConfigError, ModelUnavailable
 from assistant_app.core.messages import ChatMessage, ReplyDelta, ToolCall
-from models.prefix_cache import warm_prefix
 from models.tool_calls import HeldReply
 
 log = logging.getLogger(__name__)
@@ -60,10 +59,6 @@ class OpenAICompatibleChatModel:
     def count_tokens(self, text: str) -> int:
         """An over-estimate (3 characters a token): the OpenAI API has no tokenizer call."""
         return math.ceil(len(text) / 3)
-
-    def warm_up(self, system_prompt: str) -> None:
-        """Has the server evaluate the system prompt, so its prefix cache is warm."""
-        warm_prefix(self, system_prompt)
 
     def stream_reply(
         self,

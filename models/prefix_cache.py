@@ -17,9 +17,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant_app.core.cancel import CancelToken
-from assistant_app.core.messages import ChatMessage
-
 log = logging.getLogger(__name__)
 KEEP_FILES = 4  # newest states kept; older ones (a changed prompt, another model) are removed
 MAGIC = b"ASSISTANT-KV1\n"
@@ -116,10 +113,3 @@ def _prune(folder: Path) -> None:
     states = sorted(folder.glob("*.kv"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in states[KEEP_FILES:]:
         old.unlink(missing_ok=True)
-
-
-def warm_prefix(model, system_prompt: str) -> None:  # noqa: ANN001 - any model with max_tokens
-    """One token of a reply after `system_prompt`: the model's prefix cache then holds it."""
-    messages = [ChatMessage("system", system_prompt), ChatMessage("user", "Hi")]
-    for _ in model.stream_reply(messages, [], CancelToken.never(), max_tokens=1):
-        pass

@@ -169,7 +169,7 @@ class ChatSession:
             return
         parts: list[str] = []
         try:
-            for piece in self._steps(text, turn, token, bool(attached)):
+            for piece in self._steps(text, turn, token):
                 parts.append(piece)
                 yield piece
         finally:
@@ -182,16 +182,14 @@ class ChatSession:
         else:
             self._record([*turn, ChatMessage("assistant", reply)])
 
-    def _steps(
-        self, text: str, turn: list[ChatMessage], token: CancelToken, attached: bool = False
-    ) -> Iterator[str]:
+    def _steps(self, text: str, turn: list[ChatMessage], token: CancelToken) -> Iterator[str]:
         """Model steps until an answer, running tool calls in between; yields what is shown."""
         seen: set[str] = set()
         specs = self.toolbox.specs()
         # A plain calculation is a call to a tool; "none" keeps the tools listed (the prompt's
         # evaluated start is reused) while the model must answer.
         choice = "required" if must_calculate(text, self._offered()) else "auto"
-        if needs_no_tool(text) and not attached:
+        if needs_no_tool(text) and not self._attached_now:
             choice = "none"
         if choice == "required" and self._spoken is not None:
             self._spoken.on_step("calculate")  # said now, while the call is being written
