@@ -43,6 +43,7 @@ class LlamaChatModel:
         context_tokens: int = 4096,
         max_reply_tokens: int = 512,
         temperature: float = 0.2,
+        tool_calls: str = "free",
     ) -> None:
         from llama_cpp import Llama
 
@@ -50,6 +51,7 @@ class LlamaChatModel:
         self.context_tokens = context_tokens
         self._max_tokens = max_reply_tokens
         self._temperature = temperature
+        self._free_calls = tool_calls == "free"
         try:
             self._llm = Llama(
                 model_path=str(gguf),
@@ -141,8 +143,9 @@ class LlamaChatModel:
             "max_tokens": max_tokens or self._max_tokens,
             "stop": stop,
         }
-        if tools and tool_choice == "required":  # the reply is a call
-            yield from self._constrained_call(tokens, tools, settings, cancel)
+        named = [t for t in tools if t["function"]["name"] == tool_choice]
+        if tools and (tool_choice == "required" or named):  # the reply is a call
+            yield from self._constrained_call(tokens, named or tools, settings, cancel, bool(named))
             yield ReplyDelta(finished=True, turn=cancel.turn)
             return
         stream = self._llm.create_completion(tokens, stream=True, **settings)
@@ -176,16 +179,24 @@ class LlamaChatModel:
         tools: Sequence[dict[str, Any]],
         settings: dict[str, Any],
         cancel: CancelToken,
+        named: bool = False,
     ) -> Iterator[ReplyDelta]:
         """The call a reply opened. It is first written freely after the opening, which is
-        fast; when that names no tool or misses its arguments, it is written again under a
-        grammar from the tools' schemas (always valid, but ~0.1 s a token on two cores)."""
+        fast; when that names no tool or misses its arguments (or [llm] tool_calls is
+        "grammar"), it is written under a grammar from the tools' schemas (always valid, but
+        ~0.1 s a token on two cores). `named`: `tools` is the one tool the call must be to;
+        the free writing starts at its arguments."""
+        head = _call_head(tools[0]) if named else ""
         opening = self._llm.tokenize(CALL_PREFIX.encode("utf-8"), add_bos=False, special=True)
+        started = self._llm.tokenize(head.encode("utf-8"), add_bos=False, special=True)
         # Code arguments run long: a call may use twice a reply's tokens, as the window allows.
-        room = self.context_tokens - len(prompt) - len(opening) - 8
+        room = self.context_tokens - len(prompt) - len(opening) - len(started) - 8
         settings = {**settings, "max_tokens": max(16, min(2 * settings["max_tokens"], room))}
-        free = self._complete(prompt + opening, {**settings, "stop": [CALL_END]}, cancel)
-        call = fitting_call(free, tools) if free is not None else None
+        free = ""
+        if self._free_calls:
+            written = prompt + opening + started
+            free = self._complete(written, {**settings, "stop": [CALL_END]}, cancel)
+        call = fitting_call(head + free, tools) if free else None
         if call is None and free is not None:
             grammar = self._grammars.for_tools(tools)
             written = self._complete(prompt + opening, {**settings, "grammar": grammar}, cancel)
@@ -238,6 +249,18 @@ def _chat_formatter(llm: Any) -> Any:
     )
 
 
+def _call_head(spec: dict[str, Any]) -> str:
+    """How a call to this tool starts, up to where the model writes: into its one required
+    string argument when it has one (small models otherwise write a bare number there)."""
+    function = spec["function"]
+    head = f'{{"name": "{function["name"]}", "arguments": '
+    parameters = function.get("parameters", {})
+    required = parameters.get("required", [])
+    if len(required) == 1 and parameters["properties"][required[0]].get("type") == "string":
+        head += f'{{"{required[0]}": "'
+    return head
+
+
 def create_chat_model(config: LlmConfig, store: ModelStore) -> ChatModel:
     """The chat model named in the config, on its verified weights."""
     if config.engine == "openai":
@@ -256,6 +279,8 @@ def create_chat_model(config: LlmConfig, store: ModelStore) -> ChatModel:
             max_reply_tokens=config.max_reply_tokens,
             temperature=config.temperature,
         )
+    if config.tool_calls not in ("free", "grammar"):
+        raise ConfigError(f"[llm] tool_calls must be free or grammar, not '{config.tool_calls}'.")
     if config.engine != "llama-cpp":
         raise ConfigError(
             f"[llm] engine '{config.engine}' is not known. Valid engines: llama-cpp, openai."
@@ -275,4 +300,5 @@ def create_chat_model(config: LlmConfig, store: ModelStore) -> ChatModel:
         context_tokens=config.context_tokens,
         max_reply_tokens=config.max_reply_tokens,
         temperature=config.temperature,
+        tool_calls=config.tool_calls,
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from assistant_app.core.config import Config
-from assistant_app.core.messages import ReplyDelta, ToolCall
+from assistant_app.core.messages import ReplyDelta
 from assistant_app.kernel.session import build_session
 from assistant_app.security.audit import AUDIT_NAME, AuditLog, ToolUse, describe
 from assistant_app.storage.profiles import Profile
@@ -69,12 +69,8 @@ def test_an_entry_reads_as_one_heading_then_arguments_and_result(tmp_path: Path)
 
 
 def test_a_built_session_logs_every_call_with_its_conversation(data: Path) -> None:
-    model = ScriptedToolModel(
-        [
-            [ReplyDelta(tool_call=ToolCall("calculator", {"expression": "6*7"}))],
-            [ReplyDelta(text="42")],
-        ]
-    )
+    # The user wrote the calculation out: the kernel makes the call, the model answers.
+    model = ScriptedToolModel([[ReplyDelta(text="42")]])
     session = build_session(Config(), model, Profile("Tutor"), tools=True)
     assert session.toolbox.get("python").sensitive  # survives the profile's permission rule
     assert not session.toolbox.get("calculator").sensitive
@@ -87,7 +83,7 @@ def test_a_built_session_logs_every_call_with_its_conversation(data: Path) -> No
         "allowed",
         False,
     )
-    assert entry["result"] == "6*7 = 42"
+    assert entry["result"] == "6 * 7 = 42"
 
     shown = subprocess.run(
         [sys.executable, "-m", "assistant_app.cli", "audit", "--last", "5"],
@@ -99,4 +95,4 @@ def test_a_built_session_logs_every_call_with_its_conversation(data: Path) -> No
     )
     assert shown.returncode == 0, shown.stderr
     assert f"conversation {session.conversation_id}  Tutor  calculator  allowed" in shown.stdout
-    assert "expression: 6*7" in shown.stdout and "-> 6*7 = 42" in shown.stdout
+    assert "expression: 6 * 7" in shown.stdout and "-> 6 * 7 = 42" in shown.stdout

@@ -237,22 +237,31 @@ def test_plot_request_produces_an_attached_png(tmp_path: Path, real_store) -> No
 
 
 @pytest.mark.models
-def test_funding_rounds_demo_imputes_the_missing_valuations(real_store) -> None:
+def test_funding_rounds_demo_imputes_then_plots_with_a_notes_folder(real_store) -> None:
     demo = (ROOT / "tests" / "fixtures" / "funding_rounds.txt").read_text()
     # The data folder's paths reach the prompt: a fixed folder makes the greedy run the same
-    # every time (a random one made the plotting step a lottery; bench/demo.py measures that).
+    # every time (bench/demo.py measures random ones).
     data = Path(tempfile.gettempdir()) / "assistant-funding-demo"
     shutil.rmtree(data, ignore_errors=True)
-    data.mkdir()
-    done = chat_with_python(data, real_store, demo, timeout=900)
+    notes = data / "notes"
+    notes.mkdir(parents=True)
+    (notes / "todo.md").write_text("# To do\n\nRenew the passport. Book the dentist.\n")
+    (notes / "startups.md").write_text("# Startups\n\nSeries A rounds are usually small.\n")
+    config = data / "config.toml"
+    config.write_text(f'[models]\ndir = "{real_store.root}"\n[llm]\ntemperature = 0.0\n')
+    env = {"ASSISTANT_CONFIG": str(config), "ASSISTANT_DATA_DIR": str(data)}
+    made = assistant("assistants", "create", "Work", "--folder", str(notes), env=env)
+    assert made.returncode == 0, made.stderr
+    done = assistant(
+        "chat", "--assistant", "Work", "--tools", "--allow", "python", stdin=demo, env=env,
+        timeout=900,
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     said = done.stdout + done.stderr
+    assert "did not allow" not in said  # python ran although the assistant has notes
     # The average valuation/raised ratio of C, D and E is 18.3473: A = 4.5x, B = 18x that.
     assert "82.56" in said and "330.25" in said, said[-3000:]
-    # The plot: whether the 1.5B model runs plotting code for the second request at all, and
-    # gets the dates, log axis and fit right, depends on the folder's paths. In this folder it
-    # describes a plot and runs no code (a known fault: see the 2026-11-29 note); with random
-    # folders it plotted in 2 of 3 CI runs. bench/demo.py measures how often a figure with a
-    # log axis and a fitted line comes out (docs/BENCHMARKS.md). Every figure made is a PNG.
     figures = sorted((data / "attachments").glob("*.png"))
-    assert all(f.read_bytes()[:4] == b"\x89PNG" for f in figures)
+    assert figures and all(f.read_bytes()[:4] == b"\x89PNG" for f in figures), said[-3000:]
+    plotted = [ln for ln in done.stderr.splitlines() if ln.startswith("(python(") and "plt" in ln]
+    assert any("log" in ln for ln in plotted), plotted

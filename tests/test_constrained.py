@@ -66,6 +66,22 @@ def test_a_real_model_calls_with_arguments_of_the_schema_types(real_store) -> No
     assert not "".join(d.text for d in deltas).strip()  # the call is not shown as text
 
 
+@pytest.mark.models
+@pytest.mark.parametrize("tool_calls", ["free", "grammar"])
+def test_a_real_model_calls_the_tool_it_is_told_to(real_store, tool_calls: str) -> None:  # noqa: ANN001
+    from models.llm import create_chat_model
+
+    model = create_chat_model(
+        LlmConfig(model="qwen2.5-coder-0.5b-instruct", temperature=0.0, tool_calls=tool_calls),
+        real_store,
+    )
+    messages = [ChatMessage("user", "Set a timer for ten minutes, then tell me what 3*4 is.")]
+    specs = [*ToolBox(default_tools()).specs(), set_timer.spec()]
+    deltas = list(model.stream_reply(messages, specs, CancelToken.never(), tool_choice="set_timer"))
+    calls = [d.tool_call for d in deltas if d.tool_call is not None]
+    assert [c.name for c in calls] == ["set_timer"] and calls[0].arguments["minutes"] == 10
+
+
 def test_a_freely_written_call_is_kept_only_when_it_fits_a_schema() -> None:
     from assistant_app.tools.builtin import calculator
     from models.constrained import fitting_call
@@ -82,3 +98,12 @@ def test_a_freely_written_call_is_kept_only_when_it_fits_a_schema() -> None:
         "The answer is 5.",
     ):
         assert fitting_call(text, tools) is None, text
+
+
+def test_an_unknown_tool_call_style_is_a_config_error(tmp_path: Path) -> None:
+    from assistant_app.core.errors import ConfigError
+    from models.llm import create_chat_model
+    from models.store import ModelStore
+
+    with pytest.raises(ConfigError, match="tool_calls must be free or grammar"):
+        create_chat_model(LlmConfig(tool_calls="strict"), ModelStore(tmp_path))

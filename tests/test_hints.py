@@ -51,7 +51,7 @@ def test_the_hint_rides_before_the_message_until_a_tool_has_run() -> None:
     assert "calculation" in first[-2].content and first[-2].role == "system"
     assert not any("calculation" in m.content for m in second)  # the answer step: no nudge
     assert first[0].content == "s"  # the shared start is untouched
-    assert model.choices == ["required", "auto"]  # a plain calculation starts with a call
+    assert model.choices == ["calculator", "auto"]  # a plain calculation starts with a call
 
 
 @pytest.mark.parametrize(
@@ -120,3 +120,110 @@ def test_a_plain_question_is_answered_without_tools(text: str, direct: bool) -> 
     "".join(session.stream(text))
     context = [m.content for m in model.requests[0] if m.role == "system"]
     assert (DIRECT in context[-1]) is direct
+
+
+ALL = {"calculator", "python", "search_files"}
+
+
+@pytest.mark.parametrize(
+    ("text", "table", "tool"),
+    [("Plot y = 2x^2 for x from -5 to 5.", False, "python"),
+     ("Make a bar chart of these sales: Mon 3, Tue 5.", False, "python"),
+     ("What day of the week was 2020-11-28?", False, "python"),
+     ("What date is 99 days after 2021-07-25?", False, "python"),
+     ("How many days are there between May 2 2025 and June 9 2026?", False, "python"),
+     ("Use python to list the primes below 50.", False, "python"),
+     ("What is the total quantity in this table?", True, "python"),
+     ("What is the total quantity in this table?", False, ""),
+     ("What is 19% VAT on 85 euros?", False, "calculator"),
+     ("What is the median of 62, 10, 27, 38?", False, "calculator"),
+     ("I weigh 75 kg and I am 1.85 m tall. What is my BMI?", False, "calculator"),
+     ("What is 7 times 8?", False, "calculator"),
+     ("Give me 3 tips for sleeping better.", False, ""),
+     ("In which year did Apollo 11 land on the Moon?", False, ""),
+     ("Should I bring an umbrella at an 80% chance of rain?", False, ""),
+     ("When is my dentist appointment?", False, "")],
+)  # fmt: skip
+def test_the_first_step_goes_to_the_tool_it_needs(text: str, table: bool, tool: str) -> None:
+    from assistant_app.kernel.hints import route
+
+    assert route(text, ALL, table) == tool
+    assert route(text, {"search_files"}, table) == ""  # nothing to compute with
+
+
+def test_a_picture_goes_to_the_image_tool_when_one_is_offered() -> None:
+    from assistant_app.kernel.hints import route
+
+    assert route("Draw me a cat.", {*ALL, "generate_image"}) == "generate_image"
+    assert route("Draw a bar chart of sales: a 1, b 2.", {*ALL, "generate_image"}) == "python"
+
+
+def test_a_tables_sums_go_to_python_or_where_it_cannot_run_to_the_calculator(tmp_path) -> None:  # noqa: ANN001
+    from assistant_app.tools.builtin import default_tools
+
+    table = "| part | units |\n|---|---|\n| bolts | 5 |\n| nuts | 7 |"
+
+    def first_choice(python: str, attached: bool) -> str:
+        tools = [t.with_permission(python) if t.name == "python" else t
+                 for t in default_tools(tmp_path)]  # fmt: skip
+        model = ScriptedToolModel([[ReplyDelta(text="It is 12.")]])
+        session = ChatSession(model, "s", ToolBox(tools))
+        text = "What is the total number of units?"
+        if attached:
+            session.attach_text("stock.md", table)
+        else:
+            text += f"\n\n{table}"
+        "".join(session.stream(text))
+        return model.choices[0]
+
+    assert first_choice("allow", attached=False) == "python"
+    # Python would ask (set to ask, or an attachment is outside text) and nobody can answer
+    # (piped chat): the calculator does sums too.
+    assert first_choice("ask", attached=False) == "calculator"
+    assert first_choice("allow", attached=True) == "calculator"
+
+
+@pytest.mark.parametrize(
+    ("text", "expression"),
+    [("How much is (46 + 85) x 9?", "(46 + 85) x 9"), ("What is 43 times 78?", "43 * 78"),
+     ("What is the square root of 1764?", "sqrt(1764)"), ("What is 25% of 120?", "(25/100*120)"),
+     ("What is 12,345 + 1,000?", "12345 + 1000"),
+     ("It's 212°F outside. What is that in Celsius?", 'convert(212, "f", "celsius")'),
+     ("How many metres are 12 feet?", 'convert(12, "feet", "metres")'),
+     ("What is 80 km/h in miles per hour?", 'convert(80, "km/h", "miles per hour")'),
+     ("I drove 120 km in 2 hours. What was my average speed?", ""),
+     ("What is the mean of 62, 10, 27?", ""), ("Multiply 53 by 31.", "")],
+)  # fmt: skip
+def test_a_calculation_the_user_wrote_out_is_read_from_the_message(
+    text: str, expression: str
+) -> None:
+    from assistant_app.kernel.hints import written_calculation
+
+    assert written_calculation(text) == expression
+
+
+def test_the_kernel_makes_a_written_out_calculation_itself() -> None:
+    model = ScriptedToolModel([[ReplyDelta(text="It is 1179.")]])
+    ran: list[str] = []
+    session = ChatSession(model, "s", ToolBox(default_tools()), on_tool=lambda c, r: ran.append(r))
+    assert "".join(session.stream("How much is (46 + 85) x 9?")) == "It is 1179."
+    assert ran == ["(46 + 85) x 9 = 1179"] and model.choices == ["auto"]
+
+
+def test_a_failed_call_gets_one_more_try_that_must_be_a_call() -> None:
+    from assistant_app.core.messages import ToolCall
+
+    wrong = ReplyDelta(tool_call=ToolCall("calculator", {"expression": "stdev[1, 2]"}))
+    right = ReplyDelta(tool_call=ToolCall("calculator", {"expression": "stdev(1, 2, 3)"}))
+    model = ScriptedToolModel([[wrong], [right], [ReplyDelta(text="It is 1.")]])
+    session = ChatSession(model, "s", ToolBox(default_tools()))
+    assert "".join(session.stream("Find the standard deviation of 1, 2 and 3.")) == "It is 1."
+    assert model.choices == ["calculator", "calculator", "auto"]
+
+
+def test_a_malformed_call_where_none_may_be_made_is_asked_again_without_tools() -> None:
+    junk = '{{"name": "calculator", "arguments": {"expression": "max(2.5, 6.9)"}}}}'
+    model = ScriptedToolModel([[ReplyDelta(text=junk)], [ReplyDelta(text="The juice.")]])
+    session = ChatSession(model, "s", ToolBox(default_tools()))
+    assert "".join(session.stream("Which drink cost the most?")) == "The juice."
+    assert model.choices == ["none", "auto"] and model.offered[-1] == []

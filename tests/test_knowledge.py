@@ -238,6 +238,7 @@ def test_keyword_search_finds_an_exact_code(fake_index) -> None:
     assert (hit.path, hit.start_line, hit.end_line) == ("notes/hotel.txt", 1, 4)
     assert citation(hit) == "notes/hotel.txt:1-4"
     assert hit.file == (index.folders()[0] / "hotel.txt")
+    assert hit.every_term and -1.0 <= hit.similarity <= 1.0
 
 
 def test_index_survives_reopening_and_remove_folder_forgets(tmp_path: Path) -> None:
@@ -373,3 +374,17 @@ def test_real_tool_output_has_the_citation(real_index) -> None:
     index, _ = real_index
     text = search_files_tool(index).function(query="When does my train leave?")
     assert text.startswith("[notes/trip.md:1-5]") and "08:15" in text
+
+
+@pytest.mark.models
+def test_real_relevance_keeps_notes_questions_and_drops_the_rest(real_index) -> None:
+    from assistant_app.core.config import Config
+    from assistant_app.kernel.session import retriever
+
+    index, _ = real_index
+    retrieve = retriever(index, Config().embed.relevance)
+    assert retrieve("When does my train leave?")[0][0].startswith("notes/trip.md")
+    assert retrieve("QX7-22B")  # every word of the message is in a note
+    for other in ("What is 17 times 23?", "Write a haiku about autumn rain.",
+                  "Plot y = x^2 for x from -5 to 5."):  # fmt: skip
+        assert retrieve(other) == [], other

@@ -152,7 +152,7 @@ def test_a_turn_calls_a_tool_then_answers_from_its_result() -> None:
     model = ScriptedToolModel([[call("1234*5678")], [ReplyDelta(text="It is 7006652.")]])
     used = []
     session = ChatSession(model, "s", ToolBox(default_tools()), on_tool=lambda c, r: used.append(r))
-    assert "".join(session.stream("What is 1234 times 5678?")) == "It is 7006652."
+    assert "".join(session.stream("Multiply 1234 by 5678.")) == "It is 7006652."
     assert used == ["1234*5678 = 7006652"]
     roles = [m.role for m in session.history]
     assert roles == ["user", "assistant", "tool", "assistant"]
@@ -195,7 +195,15 @@ def test_an_ask_tool_the_user_denies_does_not_run() -> None:
 def test_the_step_limit_ends_a_tool_loop_with_a_message() -> None:
     model = ScriptedToolModel([[call(f"{n}+1")] for n in range(3)])
     session = ChatSession(model, "s", ToolBox(default_tools()), max_steps=3)
-    assert "stopped after 3 tool steps" in "".join(session.stream("count"))
+    reply = "".join(session.stream("count"))
+    assert reply == "(I could not finish this in 3 steps. The last result was:\n2+1 = 3)"
+
+
+def test_a_tool_that_keeps_failing_ends_with_its_error_in_a_sentence() -> None:
+    model = ScriptedToolModel([[call(f"{n}/0")] for n in range(2)])
+    session = ChatSession(model, "s", ToolBox(default_tools()), max_steps=2)
+    reply = "".join(session.stream("divide 1 by 0 twice"))
+    assert reply.startswith("(I could not finish this: the calculator tool failed: Division by")
 
 
 def test_the_python_tool_runs_sandboxed_and_attaches_figures(tmp_path) -> None:  # noqa: ANN001
@@ -286,6 +294,35 @@ def test_the_calculator_reads_percentages_as_people_write_them(
     from assistant_app.tools.calculator import calculate
 
     assert calculate(expression) == value
+
+
+@pytest.mark.parametrize(
+    ("expression", "value"),
+    [("(46 + 85) x 9", 1179), ("mean(62, 10, 27)", 33), ("median([1, 5, 2, 8])", 3.5),
+     ("stdev(2, 4, 4, 4, 5, 5, 7, 9)", 2.138), ("pstdev(2, 4, 4, 4, 5, 5, 7, 9)", 2),
+     ("range(19.6, 2.8, 7)", 16.8), ("sum(1.5, 2.25)", 3.75), ("average(1, 2) * 2", 3),
+     ('convert(212, "F", "C")', 100), ('convert(30, "celsius", "fahrenheit")', 86),
+     ('convert(5, "mi", "km")', 8.04672), ("convert(6, feet, m)", 1.8288),
+     ('convert(100, "km/h", "mph")', 62.137), ('convert(10, "litres", "gallons")', 2.6417),
+     ('convert(0, "K", "C")', -273.15), ('convert(20, "kg", "pounds")', 44.092)],
+)  # fmt: skip
+def test_the_calculator_does_statistics_and_unit_conversions(expression: str, value: float) -> None:
+    from assistant_app.tools.calculator import calculate
+
+    assert calculate(expression) == pytest.approx(value, rel=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("expression", "problem"),
+    [('convert(1, "kg", "km")', "cannot convert mass"), ('convert(1, "parsec", "m")',
+     "unknown unit 'parsec'"), ("stdev(3)", "needs more values"), ("mean()", "needs more")],
+)  # fmt: skip
+def test_the_calculator_says_what_is_wrong_with_a_conversion(expression: str, problem: str) -> None:
+    from assistant_app.core.errors import ToolError
+    from assistant_app.tools.calculator import calculate
+
+    with pytest.raises(ToolError, match=problem):
+        calculate(expression)
 
 
 def test_a_table_the_python_tool_makes_is_shown_to_the_model(tmp_path) -> None:  # noqa: ANN001

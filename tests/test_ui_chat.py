@@ -179,12 +179,12 @@ def test_always_allow_runs_later_calls_without_asking(qtbot, open_window) -> Non
     window = open_window(ScriptedModel(steps))
     asked = []
     window.bridge.permission_requested.connect(asked.append)
-    window.input.setText("6 times 7?")
+    window.input.setText("Use python: 6 times 7?")
     window.send()
     qtbot.waitUntil(lambda: window.permission_dialog is not None)
     window.permission_dialog.always_button.click()
     qtbot.waitUntil(window.send_button.isEnabled, timeout=30_000)
-    say(qtbot, window, "6 times 8?", timeout=30_000)
+    say(qtbot, window, "Use python: 6 times 8?", timeout=30_000)
     assert len(asked) == 1 and window.permission_dialog is None
     assert [r.split()[-1] for r in tool_results(window)] == ["42", "48"]
 

@@ -248,6 +248,53 @@ def test_without_outside_text_an_allowed_tool_runs_unasked_and_deny_is_absolute(
     assert audit[1].decision == "denied"
 
 
+def run_python_with_notes(passage: str, permission: str = "allow") -> list[ToolCall]:
+    """A turn whose context carries a passage from the user's notes and whose model calls
+    python; returns the calls the user was asked about."""
+    ran.clear()
+    asked: list[ToolCall] = []
+    code = ReplyDelta(tool_call=ToolCall("python", {"code": "print(2 ** 10)"}))
+    model = ScriptedToolModel([[code], [ReplyDelta(text="1024.")]])
+    session = ChatSession(
+        model, "s", ToolBox([python.with_permission(permission)]),
+        ask=lambda t, c: asked.append(c) or False,
+        retrieve=lambda text: [("notes/numbers.md:1", passage)],
+    )  # fmt: skip
+    "".join(session.stream("Use python to compute 2 to the 10th."))
+    assert session.untrusted.entered  # the notes are outside text, fenced all the same
+    return asked
+
+
+def test_an_allowed_tool_runs_unasked_beside_the_users_own_notes() -> None:
+    assert run_python_with_notes("Powers of two come up in my notes.") == []
+    assert ran == ["print(2 ** 10)"]
+
+
+def test_notes_with_a_hidden_instruction_make_an_allowed_tool_ask() -> None:
+    assert len(run_python_with_notes(f"Powers of two. {ATTACK}")) == 1 and ran == []
+
+
+def test_a_tool_set_to_ask_still_asks_beside_the_users_own_notes() -> None:
+    assert len(run_python_with_notes("Powers of two.", permission="ask")) == 1 and ran == []
+
+
+def test_the_search_tools_output_from_the_users_notes_is_not_foreign() -> None:
+    @tool(untrusted_output=True, user_files=True)
+    def search_files(query: str) -> str:
+        """Search the user's notes."""
+        return "notes/a.md:1 The budget is 400 euros."
+
+    asked: list[ToolCall] = []
+    search = ReplyDelta(tool_call=ToolCall("search_files", {"query": "budget"}))
+    code = ReplyDelta(tool_call=ToolCall("python", {"code": "print(400 * 2)"}))
+    model = ScriptedToolModel([[search], [code], [ReplyDelta(text="800 euros.")]])
+    box = ToolBox([search_files, python.with_permission("allow")])
+    session = ChatSession(model, "s", box, ask=lambda t, c: asked.append(c) or False)
+    ran.clear()
+    assert "800" in "".join(session.stream("Double my budget."))
+    assert asked == [] and ran == ["print(400 * 2)"] and session.untrusted.entered
+
+
 def test_a_search_tool_is_not_sensitive_after_outside_text() -> None:
     asked: list[ToolCall] = []
     model = ScriptedToolModel(

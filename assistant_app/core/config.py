@@ -77,6 +77,12 @@ class LlmConfig:
     context_tokens: int = _doc("Context window in tokens.", default=4096)
     max_reply_tokens: int = _doc("Longest reply in tokens.", default=512)
     temperature: float = _doc("Sampling temperature; 0 is deterministic.", default=0.2)
+    tool_calls: str = _doc(
+        "How a llama-cpp model writes a tool call: free (as it likes, written again under a "
+        "grammar from the tools' schemas only when it is not a valid call; faster) or grammar "
+        "(always under the grammar). bench/answers.py compares them.",
+        default="free",
+    )
     think_samples: int = _doc(
         "'Think longer' (chat --think, or 'think carefully about ...'): independent attempts "
         "voted on.",
@@ -151,6 +157,12 @@ class VoiceConfig:
 class EmbedConfig:
     engine: str = _doc("sentence-transformers.", default="sentence-transformers")
     model: str = _doc("Catalog name of the embedding model.", default="all-minilm-l6-v2")
+    relevance: float = _doc(
+        "Passages from the knowledge folders join a message only when at least this similar "
+        "to it (cosine, 0-1), or when they hold every word of it; below, the message stays "
+        "free of outside text. bench/retrieval.py measures it.",
+        default=0.4,
+    )
 
 
 @dataclass(frozen=True)

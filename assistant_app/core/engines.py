@@ -63,7 +63,7 @@ class ChatModel(Protocol):
         temperature: float | None = None,  # None: the model's configured temperature
         # As OpenAI's: "auto" (the model decides), "none" (the tools stay listed, so the prompt
         # starts as before and its evaluated prefix is reused, but the reply must not call one)
-        # or "required" (the reply is a call).
+        # "required" (the reply is a call) or a tool's name (the reply is a call to that tool).
         tool_choice: str = "auto",
     ) -> Iterator[ReplyDelta]: ...
 

@@ -19,25 +19,30 @@ from assistant_app.kernel.hints import (
     NO_IMAGE_MODEL,
     calculation_hint,
     misrouted,
-    must_calculate,
     needs_no_tool,
+    route,
     wants_a_picture,
+    written_calculation,
 )
 from assistant_app.kernel.memory import Memory
 from assistant_app.kernel.tables import TableFiles
 from assistant_app.kernel.think import think_longer, wants_thinking
 from assistant_app.kernel.turn import (
     ERROR_NOTE,
+    REFUSED,
     RESULT_NOTE,
     SpokenTurn,
     ThinkSettings,
     after_result,
     cited,
+    gave_up,
     last_result,
+    tool_failed,
 )
 from assistant_app.security.audit import ToolUse
 from assistant_app.security.untrusted import Ask, Attachment, Untrusted, decide, refuse
 from assistant_app.tools.toolbox import ToolBox
+from models.constrained import opens_a_call
 from models.tool_calls import HeldReply
 
 __all__ = [
@@ -45,7 +50,6 @@ __all__ = [
     "cited", "refuse",
 ]  # fmt: skip
 OnTool = Callable[[ToolCall, str], None]
-REFUSED = "Error: the user did not allow this {} call."
 
 
 class ChatSession:
@@ -101,11 +105,13 @@ class ChatSession:
         self._spoken: SpokenTurn | None = None  # the turn in progress, when it is spoken
         self._one_turn = threading.RLock()
         self._attached_now = False  # the turn in progress came with attachments
+        self._tables_now = False  # ... or with tables (pasted, or in an attachment)
 
     @property
     def untrusted_in_context(self) -> bool:
-        """Whether outside text entered the current turn (sensitive tools then always ask)."""
-        return self.untrusted.entered
+        """Whether outside text beyond the user's own unflagged notes entered the current turn
+        (sensitive tools then always ask, whatever "Always allow" said)."""
+        return self.untrusted.risky
 
     def attach_text(self, name: str, text: str) -> Attachment:
         """Text the user pasted or dropped, sent with the next message as data."""
@@ -149,8 +155,7 @@ class ChatSession:
         self.untrusted.begin_turn()
         attached, self._attached = self._attached, []
         self._attached_now = bool(attached)
-        for attachment in attached:
-            self.tables.add_from(attachment.text)
+        self._tables_now = any([self.tables.add_from(a.text) for a in attached])
         data = self.untrusted.attachments(attached)
         asked, question = wants_thinking(text)
         self._passages = self.retrieve(text) if self.retrieve is not None else []
@@ -161,7 +166,7 @@ class ChatSession:
             yield from self._think(_joined(text, data), _joined(question, data), token)
             return
         turn = [ChatMessage("user", _joined(text, data))]
-        self.tables.add_from(text)
+        self._tables_now |= bool(self.tables.add_from(text))
         if self.toolbox.tools and not self.toolbox.get("generate_image") and wants_a_picture(text):
             # Small models answer this with a bare refusal: the kernel says why and the fix.
             self._finish(turn, NO_IMAGE_MODEL)
@@ -185,31 +190,40 @@ class ChatSession:
     def _steps(self, text: str, turn: list[ChatMessage], token: CancelToken) -> Iterator[str]:
         """Model steps until an answer, running tool calls in between; yields what is shown."""
         seen: set[str] = set()
+        retried: set[str] = set()  # tools whose failed call got its second try
         specs = self.toolbox.specs()
-        # A plain calculation is a call to a tool; "none" keeps the tools listed (the prompt's
-        # evaluated start is reused) while the model must answer.
-        choice = "required" if must_calculate(text, self._offered()) else "auto"
-        if needs_no_tool(text) and not self._attached_now:
+        # A plain calculation is a call to a tool, a chart a call to python; "none" keeps the
+        # tools listed (the prompt's evaluated start is reused) while the model must answer.
+        choice = route(text, self._offered(), self._tables_now) or "auto"
+        if needs_no_tool(text):  # attached text cannot ask for a tool: only the user's words
             choice = "none"
-        if choice == "required" and self._spoken is not None:
+        elif choice == "python" and self._tables_now and not self._runs_unasked("python"):
+            # A sum over a table, where python would wait for a yes nobody can give: the
+            # calculator does sums too.
+            choice = "calculator" if "calculator" in self._offered() else choice
+        if choice in ("required", "calculator") and self._spoken is not None:
             self._spoken.on_step("calculate")  # said now, while the call is being written
         shown: list[str] = []
+        own = written_calculation(text) if choice == "calculator" else ""
         for step in range(self.max_steps):
-            calls, said = [], []
-            # With calls taken away a small model may still write one as text: hold it.
-            guard = HeldReply(choice == "none" and bool(specs))
-            model = (self._spoken and self._spoken.model) or self.model
-            prompt = self._prompt(text, turn)
-            for delta in model.stream_reply(prompt, specs, token, tool_choice=choice):
-                if delta.tool_call is not None:
-                    calls.append(delta.tool_call)
-                elif delta.text and (piece := guard.push(delta.text)):
-                    shown.append(piece)
-                    said.append(piece)
-                    yield piece
+            if step == 0 and own:
+                # The user wrote the expression ("(46 + 85) x 9", "212°F in Celsius"): the
+                # kernel makes the call itself; small models drop brackets and mix up formulas.
+                calls = [ToolCall("calculator", {"expression": own}, "call_own")]
+                said, written, rest = [], [], ""
+            else:
+                step_out = yield from self._model_step(text, turn, specs, choice, token)
+                calls, said, written, rest = step_out
+                shown += said
             if token.cancelled:
                 return
-            written, rest = guard.finish(False)
+            results = any(m.role == "tool" for m in turn)
+            if written and not (rest or said or results) and specs and step + 1 < self.max_steps:
+                # Only a call, though calls were taken away, and no result to answer with: ask
+                # once more with no tools in the prompt at all (slower: its start is evaluated
+                # anew), so that words come back.
+                specs, choice = [], "auto"
+                continue
             if written or rest:  # a call nobody can run: answer with the last result instead
                 piece = rest or last_result(turn)
                 shown.append(piece)
@@ -224,7 +238,7 @@ class ChatSession:
                     continue  # the model reads the error and tries again
                 yield from self._footnotes(turn, "".join(shown))
                 return
-            if all(misrouted(c, text) for c in calls):
+            if all(misrouted(c, turn[0].content) for c in calls):
                 # "What is the capital of France?" sent to the calculator: answer instead.
                 choice = "none"
                 continue
@@ -238,9 +252,37 @@ class ChatSession:
             choice = "auto"
             turn.append(ChatMessage("assistant", "", tool_calls=tuple(calls)))
             # Tool results are kept even if the user stops the reply right after.
-            turn += [ChatMessage("tool", self._run(call, token), name=call.name) for call in calls]
-        yield f"(I stopped after {self.max_steps} tool steps without an answer.)"
-        yield from self._footnotes([], "")
+            results = [ChatMessage("tool", self._run(c, token), name=c.name) for c in calls]
+            turn += results
+            failed = [m.name for m in results if tool_failed(m.content)]
+            if failed and failed[0] not in retried:
+                # A failed call gets one more try, and it must be a call: small models would
+                # rather explain the error than fix it.
+                retried.add(failed[0])
+                choice = failed[0]
+        yield gave_up(turn, self.max_steps)
+        yield from self._footnotes(turn, "")
+
+    def _model_step(
+        self, text: str, turn: list[ChatMessage], specs: list, choice: str, token: CancelToken
+    ) -> Generator[str, None, tuple[list[ToolCall], list[str], list, str]]:
+        """One model step: yields the text shown; returns its calls, the pieces shown, and the
+        calls it wrote as text though calls were taken away (with the text after them)."""
+        calls, said = [], []
+        # With calls taken away a small model may still write one as text: hold it.
+        guard = HeldReply(choice == "none" and bool(specs))
+        model = (self._spoken and self._spoken.model) or self.model
+        prompt = self._prompt(text, turn)
+        for delta in model.stream_reply(prompt, specs, token, tool_choice=choice):
+            if delta.tool_call is not None:
+                calls.append(delta.tool_call)
+            elif delta.text and (piece := guard.push(delta.text)):
+                said.append(piece)
+                yield piece
+        written, rest = guard.finish(False)
+        if rest and opens_a_call(rest) and '"arguments"' in rest:
+            written, rest = [rest], ""  # a call, if a malformed one ({{"name": …}})
+        return calls, said, written, rest
 
     def _run_written_code(
         self, reply: str, turn: list[ChatMessage], token: CancelToken
@@ -259,8 +301,7 @@ class ChatSession:
         ]
         said = "\n".join(ln for ln in result.splitlines() if not ln.startswith("attached "))
         yield f"\n(ran it: {said[:600]})"
-        refused = result.startswith(REFUSED.format(call.name))
-        return not refused and any(line.startswith("Error:") for line in result.splitlines())
+        return tool_failed(result)
 
     def _footnotes(self, turn: list[ChatMessage], answer: str) -> list[str]:
         """What the user needs besides the words: the files the answer came from, and the
@@ -307,7 +348,7 @@ class ChatSession:
         extra = self._context
         if tools and not any(m.role == "tool" for m in turn):  # before a tool ran this turn
             hint = calculation_hint(text, self._offered())
-            if self.toolbox.tools and needs_no_tool(text) and not self._attached_now:
+            if self.toolbox.tools and needs_no_tool(text):
                 hint = DIRECT
             extra = f"{extra}\n\n{hint}".strip()
         if self.toolbox.get("python") is not None and (files := self.tables.describe()):
@@ -337,6 +378,15 @@ class ChatSession:
         for _ in reply:
             pass
 
+    def _runs_unasked(self, name: str) -> bool:
+        """Whether a call to tool `name` would run now, or be refused for want of anyone to
+        ask (piped chat): allowed and not made to ask by risky outside text, or askable."""
+        found = self.toolbox.get(name)
+        if found is None or found.permission == "deny":
+            return False
+        must_ask = found.permission == "ask" or (found.sensitive and self.untrusted.risky)
+        return not must_ask or (self._spoken.ask if self._spoken else self.ask) is not refuse
+
     def _offered(self) -> set[str]:
         return {spec["function"]["name"] for spec in self.toolbox.specs()}
 
@@ -345,7 +395,7 @@ class ChatSession:
         found, started, at = self.toolbox.get(call.name), time.monotonic(), time.time()
         outside = self.untrusted.entered
         spoken = self._spoken
-        decision = decide(found, call, spoken.ask if spoken else self.ask, outside)
+        decision = decide(found, call, spoken.ask if spoken else self.ask, self.untrusted.risky)
         if decision == "asked-no":
             result = REFUSED.format(call.name)
         else:

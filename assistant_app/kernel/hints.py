@@ -1,5 +1,6 @@
-"""Hints for the turn at hand: a calculation goes to a tool; a picture without an image model
-is declined, by the kernel, with the command that installs one."""
+"""Hints for the turn at hand: a calculation goes to a tool, a chart, a date sum or a pasted
+table's sum to python, a picture to the image tool; a picture without an image model is
+declined, by the kernel, with the command that installs one."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 
 from assistant_app.core.errors import ToolError
 from assistant_app.core.messages import ToolCall
-from assistant_app.tools.calculator import calculate
+from assistant_app.tools.calculator import UNIT_NAMES, calculate
 
 # A number and a word or sign of arithmetic, a percentage, a conversion or a rate: the model
 # must not work it out in its head (small models get products and conversions wrong).
@@ -41,7 +42,52 @@ _PLAIN = re.compile(
 
 def must_calculate(text: str, offered: set[str]) -> bool:
     """Whether `text` is plainly a calculation a tool here can do: its first step is a call."""
-    return bool(offered & {"calculator", "python"}) and bool(_PLAIN.search(text))
+    if not offered & {"calculator", "python"}:
+        return False
+    if _PLAIN.search(text):
+        return True
+    # Two numbers or more and a word of arithmetic: "19% VAT on 85 euros", "the mean of 3, 8
+    # and 12", "I weigh 75 kg and am 1.85 m tall: my BMI?".
+    return len(_NUMBERS.findall(text)) >= 2 and bool(_CUE.search(text) or _STATS.search(text))
+
+
+_NUMBERS = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?")
+_STATS = re.compile(
+    r"\b(mean|median|mode|standard deviation|variance|range|bmi|sum|add up|interest|"
+    r"discount|off|tip|vat|tax|rise|increase|decrease|grow\w*|kg|km|mph|cm|lbs?)\b",
+    re.IGNORECASE,
+)
+# Work for python: a chart, arithmetic on dates, code asked for by name.
+_PLOT = re.compile(r"\b(plot\w*|chart|graph|histogram|scatter ?plot|visuali[sz]e)\b", re.IGNORECASE)
+_DATES = re.compile(
+    r"\bdays?\s+(?:are\s+there\s+)?(?:between|until|since|from)\b|\bday of the week\b|"
+    r"\b\d+\s+(?:days|weeks|months)\s+(?:after|before|from|ago)\b|\bhow old\b|\bleap year\b|"
+    r"\bwhat (?:day|date) (?:is|was|will)\b.*\d",
+    re.IGNORECASE,
+)
+_BY_NAME = re.compile(r"\b(use|using|with|in|run|write)\s+(?:some\s+)?(python|code)\b", re.I)
+# A question about a pasted table that wants something worked out of it.
+_TABLE_SUM = re.compile(
+    r"\b(total|sum|average|mean|median|how many|count|times|highest|lowest|largest|"
+    r"smallest|most|least|max\w*|min\w*|compare|rank|sort|impute|missing)\b",
+    re.IGNORECASE,
+)
+
+
+def route(text: str, offered: set[str], table: bool = False) -> str:
+    """The tool the first step of a turn must call: a tool's name, "required" (a calculation:
+    calculator or python), or "" (the model chooses). `table`: the turn came with a table."""
+    if "generate_image" in offered and wants_a_picture(text):
+        return "generate_image"
+    if "python" in offered and (
+        _PLOT.search(text) or _DATES.search(text) or _BY_NAME.search(text)
+        or (table and _TABLE_SUM.search(text))
+    ):  # fmt: skip
+        return "python"
+    if must_calculate(text, offered):
+        # The calculator is exact and quick; left to choose, small models pick another tool.
+        return "calculator" if "calculator" in offered else "required"
+    return ""
 
 
 # Words that may need a tool (code, plots, files and notes, pictures, sums): a message with
@@ -50,7 +96,7 @@ def must_calculate(text: str, offered: set[str]) -> bool:
 _TOOL_WORDS = re.compile(
     r"\b(plot\w*|chart|graph|histogram|diagram|python|code|script|program\w*|run|execute|csv|"
     r"tables?|spreadsheet|data|files?|folders?|notes?|search|look up|find|draw|paint|picture|"
-    r"image|photo|calculat\w*|comput\w*|convert\w*|average|sum|percent\w*)\b|[|=+*/^%]",
+    r"image|photo|calculat\w*|comput\w*|convert\w*|average|sum|total|percent\w*)\b|[|=+*/^%]",
     re.IGNORECASE,
 )
 DIRECT = "This message needs no tool: answer it directly, in words."
@@ -98,3 +144,64 @@ def misrouted(call: ToolCall, text: str) -> bool:
     except ToolError:
         return True
     return False
+
+
+# -- calculations the user wrote out -------------------------------------------------------------
+_WORDS_TO_SIGNS = (
+    (r"\bmultiplied by\b|\btimes\b", "*"), (r"\bdivided by\b|\bover\b", "/"),
+    (r"\bplus\b", "+"), (r"\bminus\b", "-"), (r"\bto the power of\b", "**"),
+    (r"\bsquare root of\s+(\d[\d.]*)", r"sqrt(\1)"), (r"(\d[\d.]*)\s+squared\b", r"(\1**2)"),
+    (r"(\d[\d.]*)\s+cubed\b", r"(\1**3)"),
+    (r"(\d[\d.]*)\s*(?:%|percent)\s+of\s+(\d[\d.]*)", r"(\1/100*\2)"),
+)  # fmt: skip
+_OPERAND = r"(?:sqrt\(\d[\d.]*\)|\d[\d.]*)"
+_EXPRESSION = re.compile(rf"[-(\s]*{_OPERAND}(?:[\s()]*(?:\*\*|[-+*/x×÷^])[\s(]*{_OPERAND})*[\s)]*")
+_UNIT = "|".join(
+    re.escape(n).replace(r"\ ", r"\s+") + ("(?:es|s)?" if n[-1].isalpha() and len(n) > 2 else "")
+    for n in sorted(UNIT_NAMES, key=len, reverse=True)
+)
+_CONVERSIONS = (
+    # "212°F … in Celsius", "Convert 40 kg to pounds", "80 km/h in miles per hour"
+    re.compile(
+        rf"(?<![\w.])(-?\d[\d.]*)\s*(?:°\s*|degrees?\s+)?(?P<a>{_UNIT})(?![\w/])[^?!]*?"
+        rf"\b(?:in|to|into)\s+(?:us\s+)?(?:°\s*|degrees?\s+)?(?P<b>{_UNIT})(?![\w/])",
+        re.IGNORECASE,
+    ),
+    # "How many metres are 12 feet?"
+    re.compile(
+        rf"\bhow\s+many\s+(?:us\s+)?(?P<b>{_UNIT})\s+(?:is|are|in|make|does|do)\s+"
+        rf"(-?\d[\d.]*)\s*(?:°\s*|degrees?\s+)?(?P<a>{_UNIT})(?![\w/])",
+        re.IGNORECASE,
+    ),
+)
+
+
+def written_calculation(text: str) -> str:
+    """The calculation `text` spells out, as a calculator expression that evaluates: a unit
+    conversion ("How many km is 17 miles?") or arithmetic ("(46 + 85) x 9"); else ""."""
+    for pattern in _CONVERSIONS:
+        if found := pattern.search(text):
+            value = next(g for g in found.groups() if g and g[-1].isdigit())
+            expression = f'convert({value}, "{_bare(found["a"])}", "{_bare(found["b"])}")'
+            if _evaluates(expression):
+                return expression
+    plain = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text.replace("$", ""))
+    for words, sign in _WORDS_TO_SIGNS:
+        plain = re.sub(words, f" {sign} " if sign in "*/+-**" else sign, plain, flags=re.I)
+    spans = [" ".join(m.group(0).split()).rstrip(".") for m in _EXPRESSION.finditer(plain)]
+    for span in sorted(spans, key=len, reverse=True):
+        if (len(_NUMBERS.findall(span)) >= 2 or "sqrt" in span) and _evaluates(span):
+            return span
+    return ""
+
+
+def _bare(unit: str) -> str:
+    return " ".join(unit.lower().split())
+
+
+def _evaluates(expression: str) -> bool:
+    try:
+        calculate(expression)
+    except ToolError:
+        return False
+    return True

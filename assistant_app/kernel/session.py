@@ -88,14 +88,17 @@ def knowledge_index(config: Config, profile: Profile, progress: Progress | None 
     return index
 
 
-def retriever(index, k: int = 3) -> Callable[[str], list[tuple[str, str]]]:  # noqa: ANN001
-    """Top passages for a message, each with its citation."""
+def retriever(index, relevance: float, k: int = 3) -> Callable[[str], list[tuple[str, str]]]:  # noqa: ANN001
+    """The top passages relevant to a message, each with its citation. A message that is about
+    something else gets none, so it carries no outside text (and allowed tools run unasked)."""
     from assistant_app.storage.knowledge import citation
 
     def retrieve(text: str) -> list[tuple[str, str]]:
         if not index.refreshing:
             index.refresh()  # cheap: stats files, re-reads only what changed
-        return [(citation(h), h.text[:700]) for h in index.search(text, k)]
+        hits = index.search(text, k)
+        return [(citation(h), h.text[:700]) for h in hits
+                if h.similarity >= relevance or h.every_term]  # fmt: skip
 
     return retrieve
 
@@ -149,7 +152,7 @@ def build_session(
         window=window,
         memory=Memory(data_dir(config) / "memory.sqlite3"),
         think=think,
-        retrieve=retriever(knowledge) if knowledge is not None else None,
+        retrieve=retriever(knowledge, config.embed.relevance) if knowledge is not None else None,
         tables=tables,
         read_image=image_reader(config),
     )

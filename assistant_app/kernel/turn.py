@@ -40,13 +40,19 @@ class SpokenTurn:
 
 def cited(passages: list[tuple[str, str]], answer: str) -> list[str]:
     """The passages an answer drew on: those sharing a number or two rarer words with it."""
-    said = set(re.findall(r"[a-z0-9][a-z0-9:.'-]{3,}|\d+", answer.lower()))
+    said = _words(answer)
     sources = []
     for where, text in passages:
-        shared = said & set(re.findall(r"[a-z0-9][a-z0-9:.'-]{3,}|\d+", text.lower()))
+        shared = said & _words(text)
         if any(any(c.isdigit() for c in w) for w in shared) or len(shared) >= 2:
             sources.append(where)
     return sources
+
+
+def _words(text: str) -> set[str]:
+    """Words, codes and numbers ("rt-901", "08:15", "12"), without a sentence's end mark."""
+    found = re.findall(r"[a-z0-9][a-z0-9:.'-]{3,}|\d+", text.lower())
+    return {w.rstrip(".:'-") for w in found}
 
 
 def last_result(turn: list[ChatMessage]) -> str:
@@ -55,6 +61,7 @@ def last_result(turn: list[ChatMessage]) -> str:
     return found[-1].strip() if found else "(no answer)"
 
 
+REFUSED = "Error: the user did not allow this {} call."
 RESULT_NOTE = (
     "(This is the result. Now answer the user with it in words; do not call the same tool again.)"
 )
@@ -70,3 +77,27 @@ def after_result(message: ChatMessage) -> ChatMessage:
     failed = any(line.startswith("Error:") for line in message.content.splitlines())
     note = ERROR_NOTE if failed else RESULT_NOTE
     return ChatMessage(message.role, f"{message.content}\n{note}", message.name)
+
+
+def tool_failed(result: str) -> bool:
+    """A tool result that is an error (not the user's no: that is not retried)."""
+    lines = result.splitlines()
+    refused = REFUSED.partition("{}")[0]
+    return any(ln.startswith("Error:") for ln in lines) and not any(
+        ln.startswith(refused) for ln in lines
+    )
+
+
+def gave_up(turn: list[ChatMessage], steps: int) -> str:
+    """The sentence for a turn whose tool steps ran out: what went wrong, or what was found."""
+    results = [m for m in turn if m.role == "tool"]
+    if not results:
+        return f"(I could not get an answer in {steps} steps. Try asking in smaller parts.)"
+    last = results[-1]
+    errors = [ln for ln in last.content.splitlines() if ln.startswith("Error:")]
+    if errors:
+        return (
+            f"(I could not finish this: the {last.name} tool failed: {errors[0][7:].strip()} "
+            "Try rephrasing it, or ask in smaller steps.)"
+        )
+    return f"(I could not finish this in {steps} steps. The last result was:\n{last.content[:600]})"

@@ -53,7 +53,12 @@ STRONG: tuple[tuple[str, str], ...] = (
         r"\b(?:ignore|disregard|forget)\s+(?:the\s+|all\s+)?(?:above|previous|prior|"
         r"foregoing)\s*[.,;:!]",
     ),
-    ("override", r"\b(?:new|updated|real|actual|true|secret|hidden|revised)\s+instructions?\s*:"),
+    (
+        "override",
+        # "New instructions:", "New instructions from the user:"
+        r"\b(?:new|updated|real|actual|true|secret|hidden|revised)\s+instructions?"
+        r"(?:\s+(?:from|by|for)\s+(?:the\s+|your\s+)?\w+)?\s*:",
+    ),
     (
         "override",
         r"\byour\s+(?:new|real|actual|true|only|primary|next|updated|secret)\s+"
@@ -167,7 +172,12 @@ STRONG: tuple[tuple[str, str], ...] = (
         )
         + r"\b",
     ),
-    ("addressed", rf"(?m)^\W*(?:ai|assistant|llm|bot|model|chatbot|agent)\s*[,:]\s*{_VERB}\b"),
+    # "Assistant: reply …", "AI, before you answer …"
+    (
+        "addressed",
+        r"(?m)^\W*(?:ai|assistant|llm|bot|model|chatbot|agent)\s*[,:]\s*(?:\w+\s+){0,2}?"
+        rf"{_VERB}\b",
+    ),
     (
         "addressed",
         # "tell the user", but not "helps to tell the user" or "will tell the user"
@@ -226,6 +236,12 @@ STRONG: tuple[tuple[str, str], ...] = (
         "tool-request",
         r"\b(?:call|invoke|run|execute|trigger|activate)\s+"
         rf"(?:the\s+|your\s+|a\s+)?[`'\"]?{_TOOL}[`'\"]?\s+(?:tool|function|interpreter|sandbox)\b",
+    ),
+    (
+        "tool-request",
+        # "use the python tool to run `…`": a tool asked to run a given command
+        r"\buse\s+(?:the\s+|your\s+|a\s+)?[`'\"]?\w+[`'\"]?\s+(?:tool|function)\s+to\s+"
+        r"(?:run|execute|call|send|fetch|upload|open)\b",
     ),
     (
         "tool-request",

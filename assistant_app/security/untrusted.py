@@ -61,7 +61,8 @@ class Flag:
 
 class Untrusted:
     """One session's outside text, turn by turn: the turn's random fence code, whether outside
-    text entered the turn (sensitive tools then ask), and what was flagged (the user is told).
+    text entered the turn, whether it was more than the user's own notes (sensitive tools then
+    ask), and what was flagged (the user is told).
 
     With `enabled` off (a benchmark's reference only) text goes in as is: no scan, no fences."""
 
@@ -72,13 +73,23 @@ class Untrusted:
     def begin_turn(self) -> None:
         self.code = secrets.token_hex(4)
         self.entered = False
+        self.foreign = False  # outside text other than the user's own notes
         self.flags: list[Flag] = []
 
-    def fence(self, source: str, text: str) -> str:
-        """`text` from `source`, its hidden instructions cut, between this turn's fence lines."""
+    @property
+    def risky(self) -> bool:
+        """Whether a sensitive tool must ask, even when allowed: text from outside the user's
+        notes entered the turn (an attachment, an image, a page, a tool's output), or the
+        detector flagged an instruction in any of it. The user's own notes alone are not."""
+        return self.foreign or bool(self.flags)
+
+    def fence(self, source: str, text: str, *, own: bool = False) -> str:
+        """`text` from `source`, its hidden instructions cut, between this turn's fence lines.
+        `own`: it comes from the user's knowledge folders."""
         if not self.enabled:
             return f"({source})\n{text}"
         self.entered = True
+        self.foreign |= not own
         return f"<<untrusted-{self.code}>> ({source})\n{self._clean(source, text)}\n" + (
             f"<</untrusted-{self.code}>>"
         )
@@ -89,11 +100,11 @@ class Untrusted:
         if tool is None or not self.enabled:
             return result
         if tool.untrusted_output or scan(result):
-            return self.fence(f"the output of {tool.name}", result)
+            return self.fence(f"the output of {tool.name}", result, own=tool.user_files)
         return result
 
     def passages(self, passages: Sequence[tuple[str, str]]) -> str:
-        """Retrieved passages (citation, text) for the system prompt, fenced."""
+        """Passages retrieved from the user's knowledge folders (citation, text), fenced."""
         if not passages:
             return ""
         head = "Passages from the user's files that may answer this"
@@ -147,11 +158,12 @@ def refuse(tool: Tool, call: ToolCall) -> bool:
     return False
 
 
-def decide(tool: Tool | None, call: ToolCall, ask: Ask, untrusted: bool) -> str:
+def decide(tool: Tool | None, call: ToolCall, ask: Ask, risky: bool) -> str:
     """Whether a call may run: allowed, asked-yes, asked-no or denied. "deny" is absolute; a
-    sensitive tool is asked about, even when allowed, once outside text entered the turn."""
+    sensitive tool is asked about, even when allowed, once `risky` outside text entered the
+    turn (see Untrusted.risky)."""
     if tool is None or tool.permission == "deny":
         return "denied"
-    if tool.permission == "ask" or (tool.sensitive and untrusted):
+    if tool.permission == "ask" or (tool.sensitive and risky):
         return "asked-yes" if ask(tool, call) else "asked-no"
     return "allowed"

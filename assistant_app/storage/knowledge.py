@@ -76,6 +76,8 @@ class Hit:
     text: str
     score: float
     file: Path
+    similarity: float = 0.0  # cosine between the query's and the chunk's vectors
+    every_term: bool = False  # the chunk holds every word of the query (an exact code, a name)
 
 
 @dataclass(frozen=True)
@@ -348,13 +350,16 @@ class KnowledgeIndex:
                 return []
             # Every chunk gets a vector rank, so a keyword-only match still has a tie-breaker.
             fused = np.empty(len(ids))
-            fused[np.argsort(-(matrix @ query_vector))] = 1 / (RRF_K + np.arange(1, len(ids) + 1))
+            similarity = matrix @ query_vector
+            fused[np.argsort(-similarity)] = 1 / (RRF_K + np.arange(1, len(ids) + 1))
             # Two keyword lists: any term (BM25), and every term, so that a chunk holding the
             # exact code asked for beats one holding a lookalike that embeds closer.
+            whole = np.zeros(len(ids), dtype=bool)
             for every in (False, True):
                 for rank, chunk_id in enumerate(self._keyword_ranking(query, 10 * k, every), 1):
                     at = min(np.searchsorted(ids, chunk_id), len(ids) - 1)
                     fused[at] += 1 / (RRF_K + rank) if ids[at] == chunk_id else 0
+                    whole[at] |= every and ids[at] == chunk_id
             best = np.argsort(-fused)[:k]
             marks = ",".join("?" * len(best))
             rows = self._db.execute(
@@ -363,8 +368,12 @@ class KnowledgeIndex:
                 [int(ids[i]) for i in best],
             )
             by_id = {row[0]: row for row in rows}  # another process may have just deleted some
-        hits = [(by_id.get(int(ids[i])), float(fused[i])) for i in best]
-        return [Hit(_shown(r[1], r[2]), *r[3:], score, Path(r[1])) for r, score in hits if r]
+        hits = [(by_id.get(int(ids[i])), i) for i in best]
+        return [
+            Hit(_shown(r[1], r[2]), *r[3:], float(fused[i]), Path(r[1]), float(similarity[i]),
+                bool(whole[i]))
+            for r, i in hits if r
+        ]  # fmt: skip
 
     def _load_vectors(self) -> tuple[np.ndarray, np.ndarray]:
         # data_version moves when another connection (another app window) commits.
@@ -406,7 +415,7 @@ def _shown(path: str, folder: str) -> str:
 def search_files_tool(index: KnowledgeIndex, k: int = 5, hit_chars: int = 800) -> Tool:
     """The model's tool for searching the knowledge folders."""
 
-    @tool(untrusted_output=True)
+    @tool(untrusted_output=True, user_files=True)
     def search_files(query: str) -> str:
         """Search the user's own notes and documents for passages about something.
 

@@ -20,11 +20,14 @@ if TYPE_CHECKING:
 
 @tool
 def calculator(expression: str) -> str:
-    """Evaluate an arithmetic expression exactly. Use it for any arithmetic.
+    """Evaluate an arithmetic expression exactly. Use it for any arithmetic, for statistics
+    of a list of numbers and for unit conversions.
 
-    expression: one expression, e.g. 1234*5678, 2^40, sqrt(2)/3, factorial(12), 15% of 80
+    expression: one expression: 1234*5678, 2^40, 15% of 80, median(3, 9, 4), convert(5, "mi", "km")
     """
-    return f"{expression} = {calculate(expression)}"
+    value = calculate(expression)
+    # 19.6 + 18.1 is 37.7 to the user, not 37.699999999999996.
+    return f"{expression} = {f'{value:.12g}' if isinstance(value, float) else value}"
 
 
 PREVIEW_LINES = 12  # of each data file a python run made, shown to the model

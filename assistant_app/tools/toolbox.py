@@ -33,6 +33,9 @@ class Tool:
     # outside text entered the turn, a call to it is asked about even when set to "allow".
     sensitive: bool = False
     cancellable: bool = False  # takes the turn's CancelToken as `cancel` (Stop, barge-in)
+    # Its output is the user's own files (the knowledge folders): outside text still, fenced,
+    # but it does not make allowed tools ask unless the detector flags something in it.
+    user_files: bool = False
 
     def spec(self) -> dict[str, Any]:
         """The OpenAI-style description the chat template renders for the model."""
@@ -56,6 +59,7 @@ def tool(
     permission: str = "allow",
     untrusted_output: bool = False,
     sensitive: bool = False,
+    user_files: bool = False,
 ) -> Any:
     """Decorator: `@tool` or `@tool(permission="ask")` turns a typed function into a Tool.
     A parameter typed CancelToken is not shown to the model: the toolbox passes the turn's."""
@@ -78,7 +82,7 @@ def tool(
         description = " ".join(summary.split())
         return Tool(
             fn.__name__, description, schema, fn, permission, untrusted_output, sensitive,
-            cancellable,
+            cancellable, user_files,
         )  # fmt: skip
 
     return build(function) if function is not None else build
