@@ -17,6 +17,7 @@ from assistant_app.kernel.context import ContextWindow
 from assistant_app.kernel.hints import (
     DIRECT,
     NO_IMAGE_MODEL,
+    PASSAGES_IN_CODE,
     calculation_hint,
     misrouted,
     needs_no_tool,
@@ -353,6 +354,8 @@ class ChatSession:
             extra = f"{extra}\n\n{hint}".strip()
         if self.toolbox.get("python") is not None and (files := self.tables.describe()):
             extra = f"{extra}\n\n{files}".strip()
+        if self.toolbox.get("python") is not None and self._passages:
+            extra = f"{extra}\n\n{PASSAGES_IN_CODE}"  # the model tries to open the notes
         if rule := self.untrusted.rule([*self.history, *turn], extra):
             extra = f"{rule}\n\n{extra}".strip()
         window = self.window or ContextWindow(len, 2**62)  # without a budget: everything fits

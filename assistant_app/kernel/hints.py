@@ -100,6 +100,10 @@ _TOOL_WORDS = re.compile(
     re.IGNORECASE,
 )
 DIRECT = "This message needs no tool: answer it directly, in words."
+PASSAGES_IN_CODE = (
+    "The python tool cannot open the user's files: to compute with the passages above, write "
+    "the values from them into the code."
+)
 
 
 def needs_no_tool(text: str) -> bool:
