@@ -109,7 +109,9 @@ def test_a_calculator_call_for_a_question_without_numbers_is_not_run() -> None:
     [("What is the capital of France?", True), ("How are you?", True),
      ("Tell me a fun fact about octopuses.", True), ("Plot a sine wave", False),
      ("Search my notes for the dentist", False), ("What is 2 plus 2?", False),
-     ("Use Python to list primes", False), ("| a | b |", False)],
+     ("Use Python to list primes", False), ("| a | b |", False),
+     ("Give me 3 tips for sleeping better.", True), ("Name 5 fruits that are red.", True),
+     ("What is 7 squared?", False), ("Is 2028 a leap year? Use python.", False)],
 )  # fmt: skip
 def test_a_plain_question_is_answered_without_tools(text: str, direct: bool) -> None:
     from assistant_app.kernel.hints import DIRECT, needs_no_tool
@@ -192,7 +194,9 @@ def test_a_tables_sums_go_to_python_or_where_it_cannot_run_to_the_calculator(tmp
      ("How many metres are 12 feet?", 'convert(12, "feet", "metres")'),
      ("What is 80 km/h in miles per hour?", 'convert(80, "km/h", "miles per hour")'),
      ("I drove 120 km in 2 hours. What was my average speed?", ""),
-     ("What is the mean of 62, 10, 27?", ""), ("Multiply 53 by 31.", "")],
+     ("What is the mean of 62, 10, 27?", "mean(62, 10, 27)"), ("Multiply 53 by 31.", ""),
+     ("Sum these expenses: $19.6, $18.1, $7.1.", "sum(19.6, 18.1, 7.1)"),
+     ("What is the sum of 2, 3 and 4 times 5?", "")],
 )  # fmt: skip
 def test_a_calculation_the_user_wrote_out_is_read_from_the_message(
     text: str, expression: str
@@ -213,11 +217,11 @@ def test_the_kernel_makes_a_written_out_calculation_itself() -> None:
 def test_a_failed_call_gets_one_more_try_that_must_be_a_call() -> None:
     from assistant_app.core.messages import ToolCall
 
-    wrong = ReplyDelta(tool_call=ToolCall("calculator", {"expression": "stdev[1, 2]"}))
-    right = ReplyDelta(tool_call=ToolCall("calculator", {"expression": "stdev(1, 2, 3)"}))
-    model = ScriptedToolModel([[wrong], [right], [ReplyDelta(text="It is 1.")]])
+    wrong = ReplyDelta(tool_call=ToolCall("calculator", {"expression": "3 by 4"}))
+    right = ReplyDelta(tool_call=ToolCall("calculator", {"expression": "3 * 4"}))
+    model = ScriptedToolModel([[wrong], [right], [ReplyDelta(text="It is 12.")]])
     session = ChatSession(model, "s", ToolBox(default_tools()))
-    assert "".join(session.stream("Find the standard deviation of 1, 2 and 3.")) == "It is 1."
+    assert "".join(session.stream("Multiply 3 by 4.")) == "It is 12."
     assert model.choices == ["calculator", "calculator", "auto"]
 
 

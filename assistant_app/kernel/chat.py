@@ -196,8 +196,8 @@ class ChatSession:
         # A plain calculation is a call to a tool, a chart a call to python; "none" keeps the
         # tools listed (the prompt's evaluated start is reused) while the model must answer.
         choice = route(text, self._offered(), self._tables_now) or "auto"
-        if needs_no_tool(text):  # attached text cannot ask for a tool: only the user's words
-            choice = "none"
+        if choice == "auto" and needs_no_tool(text):
+            choice = "none"  # attached text cannot ask for a tool: only the user's words
         elif choice == "python" and self._tables_now and not self._runs_unasked("python"):
             # A sum over a table, where python would wait for a yes nobody can give: the
             # calculator does sums too.
@@ -354,7 +354,7 @@ class ChatSession:
             extra = f"{extra}\n\n{hint}".strip()
         if self.toolbox.get("python") is not None and (files := self.tables.describe()):
             extra = f"{extra}\n\n{files}".strip()
-        if self.toolbox.get("python") is not None and self._passages:
+        if self._passages and route(text, self._offered(), self._tables_now) == "python":
             extra = f"{extra}\n\n{PASSAGES_IN_CODE}"  # the model tries to open the notes
         if rule := self.untrusted.rule([*self.history, *turn], extra):
             extra = f"{rule}\n\n{extra}".strip()

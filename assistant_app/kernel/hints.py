@@ -84,7 +84,7 @@ def route(text: str, offered: set[str], table: bool = False) -> str:
         or (table and _TABLE_SUM.search(text))
     ):  # fmt: skip
         return "python"
-    if must_calculate(text, offered):
+    if must_calculate(text, offered) or (offered & {"calculator"} and written_calculation(text)):
         # The calculator is exact and quick; left to choose, small models pick another tool.
         return "calculator" if "calculator" in offered else "required"
     return ""
@@ -107,8 +107,11 @@ PASSAGES_IN_CODE = (
 
 
 def needs_no_tool(text: str) -> bool:
-    """Whether `text` plainly asks for no tool: no number and no word that may need one."""
-    return not _NUMBER.search(text) and not _TOOL_WORDS.search(text)
+    """Whether `text` plainly asks for no tool: no word that may need one, and at most one
+    number with no arithmetic word ("Give me 3 tips", "When did Apollo 11 land?")."""
+    if _TOOL_WORDS.search(text):
+        return False
+    return len(_NUMBERS.findall(text)) <= 1 and not _CUE.search(text)
 
 
 def calculation_hint(text: str, offered: set[str]) -> str:
@@ -180,6 +183,17 @@ _CONVERSIONS = (
 )
 
 
+# "the average of 77, 45 and 22", "median of 3, 9, 4": a statistic of a written list.
+_STATISTIC_NAMES = {"average": "mean", "mean": "mean", "median": "median", "sum": "sum",
+                    "total": "sum", "standard": "stdev", "range": "range"}  # fmt: skip
+_STATISTIC = re.compile(
+    r"\b(?P<name>average|mean|median|sum|total|standard deviation|range)\s+(?:of\s+)?"
+    r"(?:(?:these|the|my)\s+)?(?:\w+:?\s+){0,2}?"
+    r"(?P<values>\$?-?\d[\d.]*(?:\s*(?:,|and|,\s*and)\s*\$?-?\d[\d.]*){2,})(?!\s*(?:[-+*/x×^]|times|plus|minus|divided))",
+    re.IGNORECASE,
+)
+
+
 def written_calculation(text: str) -> str:
     """The calculation `text` spells out, as a calculator expression that evaluates: a unit
     conversion ("How many km is 17 miles?") or arithmetic ("(46 + 85) x 9"); else ""."""
@@ -189,12 +203,19 @@ def written_calculation(text: str) -> str:
             expression = f'convert({value}, "{_bare(found["a"])}", "{_bare(found["b"])}")'
             if _evaluates(expression):
                 return expression
+    if found := _STATISTIC.search(text):
+        values = ", ".join(re.findall(r"-?\d+(?:\.\d+)?", found["values"]))
+        expression = f"{_STATISTIC_NAMES[found['name'].lower().split()[0]]}({values})"
+        if _evaluates(expression):
+            return expression
     plain = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text.replace("$", ""))
     for words, sign in _WORDS_TO_SIGNS:
         plain = re.sub(words, f" {sign} " if sign in "*/+-**" else sign, plain, flags=re.I)
     spans = [" ".join(m.group(0).split()).rstrip(".") for m in _EXPRESSION.finditer(plain)]
     for span in sorted(spans, key=len, reverse=True):
-        if (len(_NUMBERS.findall(span)) >= 2 or "sqrt" in span) and _evaluates(span):
+        # Every number of the message is in it: "the sum of 2, 3 and 4 times 5" is no "4 * 5".
+        whole = len(_NUMBERS.findall(span)) == len(_NUMBERS.findall(plain))
+        if whole and (len(_NUMBERS.findall(span)) >= 2 or "sqrt" in span) and _evaluates(span):
             return span
     return ""
 
