@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import machine_line, print_table  # noqa: E402
-from bench.answers import make_requests  # noqa: E402
+from bench.answer_requests import make_requests  # noqa: E402
 
 TOPICS = [
     "Bought flour, eggs and {a} lemons at the market; the baker said the rye is back on {d}.",

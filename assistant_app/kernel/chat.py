@@ -105,8 +105,7 @@ class ChatSession:
         self._context = ""  # this turn's fenced passages
         self._spoken: SpokenTurn | None = None  # the turn in progress, when it is spoken
         self._one_turn = threading.RLock()
-        self._attached_now = False  # the turn in progress came with attachments
-        self._tables_now = False  # ... or with tables (pasted, or in an attachment)
+        self._tables_now = False  # the turn in progress came with tables (pasted or attached)
 
     @property
     def untrusted_in_context(self) -> bool:
@@ -155,7 +154,6 @@ class ChatSession:
             self.memory.capture(text)
         self.untrusted.begin_turn()
         attached, self._attached = self._attached, []
-        self._attached_now = bool(attached)
         self._tables_now = any([self.tables.add_from(a.text) for a in attached])
         data = self.untrusted.attachments(attached)
         asked, question = wants_thinking(text)
