@@ -41,7 +41,14 @@ from assistant_app.kernel.turn import (
     tool_failed,
 )
 from assistant_app.security.audit import ToolUse
-from assistant_app.security.untrusted import Ask, Attachment, Untrusted, decide, refuse
+from assistant_app.security.untrusted import (
+    Ask,
+    Attachment,
+    Untrusted,
+    decide,
+    must_ask,
+    refuse,
+)
 from assistant_app.tools.toolbox import ToolBox
 from models.constrained import opens_a_call
 from models.tool_calls import HeldReply
@@ -385,8 +392,8 @@ class ChatSession:
         found = self.toolbox.get(name)
         if found is None or found.permission == "deny":
             return False
-        must_ask = found.permission == "ask" or (found.sensitive and self.untrusted.risky)
-        return not must_ask or (self._spoken.ask if self._spoken else self.ask) is not refuse
+        asker = self._spoken.ask if self._spoken else self.ask
+        return not must_ask(found, self.untrusted.risky) or asker is not refuse
 
     def _offered(self) -> set[str]:
         return {spec["function"]["name"] for spec in self.toolbox.specs()}

@@ -164,6 +164,11 @@ def decide(tool: Tool | None, call: ToolCall, ask: Ask, risky: bool) -> str:
     turn (see Untrusted.risky)."""
     if tool is None or tool.permission == "deny":
         return "denied"
-    if tool.permission == "ask" or (tool.sensitive and risky):
+    if must_ask(tool, risky):
         return "asked-yes" if ask(tool, call) else "asked-no"
     return "allowed"
+
+
+def must_ask(tool: Tool, risky: bool) -> bool:
+    """Whether a call to `tool` (not denied) waits for the user's yes."""
+    return tool.permission == "ask" or (tool.sensitive and risky)
