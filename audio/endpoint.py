@@ -6,6 +6,7 @@ from collections import deque
 
 import numpy as np
 
+from assistant_app.core.config import VadConfig
 from assistant_app.core.messages import SpeechStarted, Utterance
 
 
@@ -58,6 +59,7 @@ class TurnDetector:
         self._silent_run = 0
         self._started = False
         self._start_s = 0.0
+        self._last_s = 0.0
         self._pre_roll.clear()
 
     def push(
@@ -65,6 +67,7 @@ class TurnDetector:
     ) -> list[SpeechStarted | Utterance]:
         """Feeds one frame ending at stream time `end_s`; returns the events it caused."""
         events: list[SpeechStarted | Utterance] = []
+        self._last_s = end_s
         voiced = probability >= (self._off if self._frames else self._on)
         if not self._frames:
             self._pre_roll.append(frame)
@@ -89,6 +92,18 @@ class TurnDetector:
             self.reset()
         return events
 
+    def end_now(self, speech_end_s: float) -> Utterance | None:
+        """Ends the turn in the pause after speech that ended at `speech_end_s` (the thought
+        was judged finished); None when speech has resumed since, or the turn already ended."""
+        if not self._started or self._silent_run < self._speculate_frames:
+            return None
+        now_s = self._last_s
+        if abs((now_s - self._silent_run * self.frame_s) - speech_end_s) > self.frame_s / 2:
+            return None  # a later pause: this judgement is stale
+        utterance = self._utterance(now_s, tentative=False)
+        self.reset()
+        return utterance
+
     def _utterance(self, end_s: float, *, tentative: bool) -> Utterance:
         speech_end = end_s - self._silent_run * self.frame_s
         # Keep ~100 ms of the trailing silence: less audio for STT, no clipped ending; the
@@ -96,6 +111,13 @@ class TurnDetector:
         keep = len(self._frames) - max(0, self._silent_run - 3)
         audio = np.concatenate(self._frames[:keep])
         return Utterance(audio, self._start_s, speech_end, tentative=tentative)
+
+
+def detector_for(vad: VadConfig, judged: bool) -> TurnDetector:
+    """The turn detector for the [vad] settings. When a judge decides at pauses whether the
+    thought is finished, silence alone only ends a turn at the cap."""
+    silence = vad.end_of_turn_cap_ms if judged else vad.end_of_turn_silence_ms
+    return TurnDetector(threshold=vad.threshold, end_silence_ms=silence)
 
 
 class DeadMicrophone:

@@ -10,6 +10,7 @@ import numpy as np
 from assistant_app.core.config import SttConfig
 from assistant_app.core.errors import ConfigError, ModelUnavailable
 from assistant_app.core.messages import Segment, Transcript
+from audio.hearing import spoken_language
 from models.store import ModelStore
 
 log = logging.getLogger(__name__)
@@ -34,13 +35,16 @@ class FasterWhisperSpeechToText:
         if not self._model.model.is_multilingual:
             self._language = "en"
 
-    def transcribe(self, audio: np.ndarray, language: str | None = None) -> Transcript:
+    def transcribe(
+        self, audio: np.ndarray, language: str | None = None, prompt: str = ""
+    ) -> Transcript:
         segments, info = self._model.transcribe(
             audio,
             language=language or self._language,
             beam_size=self._beam_size,
             condition_on_previous_text=False,
             vad_filter=False,
+            initial_prompt=prompt or None,
         )
         found = tuple(
             Segment(s.start, s.end, s.text.strip(), s.no_speech_prob, s.avg_logprob)
@@ -68,10 +72,13 @@ class OpenAIWhisperSpeechToText:
         if not self._model.is_multilingual:
             self._language = "en"
 
-    def transcribe(self, audio: np.ndarray, language: str | None = None) -> Transcript:
+    def transcribe(
+        self, audio: np.ndarray, language: str | None = None, prompt: str = ""
+    ) -> Transcript:
         result = self._model.transcribe(
             audio.astype(np.float32),
             language=language or self._language,
+            initial_prompt=prompt or None,
             fp16=False,
             beam_size=self._beam_size if self._beam_size > 1 else None,
             condition_on_previous_text=False,
@@ -119,14 +126,14 @@ def create_speech_to_text(config: SttConfig, store: ModelStore):  # noqa: ANN201
                 store.path(config.model),
                 threads=config.threads,
                 beam_size=config.beam_size,
-                language=config.language,
+                language=spoken_language(config.language) or "",
             )
         if config.engine == "openai-whisper":
             return OpenAIWhisperSpeechToText(
                 openai_checkpoint(store, config.model),
                 threads=1,
                 beam_size=config.beam_size,
-                language=config.language,
+                language=spoken_language(config.language) or "",
             )
     except ImportError as exc:
         raise ModelUnavailable(

@@ -37,6 +37,16 @@ def machine_line() -> str:
     return f"{now} | {cpu_model()} | {os.cpu_count()} cores | load {load_average()}"
 
 
+def word_edits(reference: Sequence[str], hypothesis: Sequence[str]) -> int:
+    """Word-level edit distance (substitutions, insertions, deletions)."""
+    row = list(range(len(hypothesis) + 1))
+    for i, r in enumerate(reference, 1):
+        prev, row[0] = row[0], i
+        for j, h in enumerate(hypothesis, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
+    return row[-1]
+
+
 def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 

@@ -18,7 +18,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import REPO_ROOT, machine_line, median, print_table  # noqa: E402
+from bench._common import REPO_ROOT, machine_line, median, print_table, word_edits  # noqa: E402
 
 if TYPE_CHECKING:
     from assistant_app.core.config import Config
@@ -75,13 +75,8 @@ def normalise(text: str) -> list[str]:
 
 def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
     """(edit distance in words, reference word count) after `normalise`."""
-    ref, hyp = normalise(reference), normalise(hypothesis)
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        prev, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return row[-1], len(ref)
+    ref = normalise(reference)
+    return word_edits(ref, normalise(hypothesis)), len(ref)
 
 
 def make_clips(config: Config, store: ModelStore, tmp: Path) -> list[Clip]:

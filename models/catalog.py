@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from assistant_app.core.errors import UnknownModel
 from models.catalog_image import DIFFUSERS, image_entries
 from models.catalog_types import ModelEntry, ModelFile, PackagePart
 from models.catalog_vlm import VLM_ENTRIES
@@ -348,7 +349,7 @@ def find(name: str) -> ModelEntry:
     for entry in CATALOG:
         if entry.name == name:
             return entry
-    raise KeyError(f"no model called '{name}'. Known models: {', '.join(names())}")
+    raise UnknownModel(name, names())
 
 
 def names() -> list[str]:

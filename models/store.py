@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant_app.core.errors import ModelUnavailable
+from assistant_app.core.errors import ModelUnavailable, UnknownModel
 from models import catalog
 from models.catalog import ModelEntry, ModelFile
 from models.sources import CHUNK, PyPISource
@@ -77,7 +77,7 @@ class ModelStore:
     def find(self, name: str) -> ModelEntry:
         """The entry called `name`; KeyError lists the valid names."""
         if name not in self.entries:
-            raise KeyError(f"no model called '{name}'. Known models: {', '.join(self.entries)}")
+            raise UnknownModel(name, list(self.entries))
         return self.entries[name]
 
     def model_dir(self, name: str) -> Path:

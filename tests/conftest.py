@@ -12,6 +12,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+pytest_plugins = ["tests.voice_harness"]  # `make`: a voice loop on fake engines
 FIXTURES = Path(__file__).parent / "fixtures"
 LOOPBACK = ("127.", "::1", "localhost")
 

@@ -58,7 +58,7 @@ class FakeSpeechToText:
         self.texts = list(texts)
         self.heard: list[int] = []
 
-    def transcribe(self, audio, language=None):  # noqa: ANN001, ANN201
+    def transcribe(self, audio, language=None, prompt=""):  # noqa: ANN001, ANN201
         from assistant_app.core.messages import Segment, Transcript
 
         self.heard.append(len(audio))

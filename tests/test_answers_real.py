@@ -81,3 +81,19 @@ def test_a_picture_without_an_image_model_gets_the_pull_command(tmp_path: Path, 
     assert done.returncode == 0, done.stderr
     assert "assistant models pull sd-turbo" in done.stdout
     assert "(python(" not in done.stderr
+
+
+def test_a_long_story_is_written_and_does_not_loop(tmp_path: Path, real_store) -> None:
+    import re
+
+    config = tmp_path / "config.toml"
+    config.write_text(f'[models]\ndir = "{real_store.root}"\n[llm]\ntemperature = 0.0\n')
+    env = {"ASSISTANT_CONFIG": str(config), "ASSISTANT_DATA_DIR": str(tmp_path)}
+    done = assistant(
+        "chat", stdin="Write a long story about a lighthouse keeper\n", env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    story = done.stdout
+    assert len(story.split()) > 120 and "sorry" not in story.lower(), story  # not refused
+    sentences = [s.lower() for s in re.split(r"(?<=[.!?])\s+", story) if len(s.split()) >= 6]
+    assert len(sentences) == len(set(sentences)), story  # no sentence said twice

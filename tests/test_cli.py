@@ -137,6 +137,20 @@ def test_models_path_and_unknown_name() -> None:
     assert done.returncode == 1 and "Known models:" in done.stderr
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("chat", "--model", "no-such-model"),
+        ("transcribe", "tests/fixtures/remind_me.wav", "--model", "no-such-model"),
+    ],
+)
+def test_an_unknown_model_name_gets_the_known_ones(args: tuple[str, ...]) -> None:
+    done = assistant(*args, stdin="")
+    assert done.returncode == 1 and one_paragraph(done.stderr)
+    assert "no model called 'no-such-model'" in done.stderr and "qwen2.5-coder" in done.stderr
+    assert "did not expect" not in done.stderr
+
+
 @pytest.mark.models
 def test_headless_talk_answers_a_spoken_question(fixtures: Path, tmp_path: Path) -> None:
     done = assistant(

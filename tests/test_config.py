@@ -64,3 +64,18 @@ def test_rendered_config_parses_back_and_documents_every_field() -> None:
     settings = [ln for ln in text.splitlines() if " = " in ln and not ln.startswith("#")]
     comments = [ln for ln in text.splitlines() if ln.startswith("# ") and len(ln) > 4]
     assert len(comments) == len(settings)
+
+
+def test_models_dir_accepts_the_folder_models_list_prints(tmp_path: Path) -> None:
+    from assistant_app.core.config import models_dir
+    from models.store import ModelStore
+
+    printed = tmp_path / "data" / "models"  # what `assistant models list` shows
+    config = Config().replace("models", dir=str(printed))
+    assert models_dir(config) == tmp_path / "data"
+    assert ModelStore(models_dir(config)).model_dir("silero-vad") == printed / "silero-vad"
+    holder = tmp_path / "elsewhere"  # the folder that holds models/
+    assert models_dir(Config().replace("models", dir=str(holder))) == holder
+    nested = tmp_path / "old" / "models"
+    (nested / "models").mkdir(parents=True)  # a store made there before: keep using it
+    assert models_dir(Config().replace("models", dir=str(nested))) == nested

@@ -165,6 +165,8 @@ def test_settings_survive_a_restart(qtbot, env) -> None:
     dialog.speaking_rate.setValue(1.25)
     dialog.vad_threshold.setValue(0.7)
     dialog.end_of_turn.setValue(650)
+    dialog.turn_method.setCurrentText("silence")
+    dialog.turn_cap.setValue(3000)
     dialog.echo.setCurrentText("speex")
     dialog.tools["calculator"].setCurrentText("ask")
     dialog.think_samples.setValue(3)
@@ -178,9 +180,25 @@ def test_settings_survive_a_restart(qtbot, env) -> None:
     assert settings_dialog._value(again.models[("stt", "model")]) == "whisper-tiny.en"
     assert again.speaking_rate.value() == 1.25 and again.vad_threshold.value() == 0.7
     assert again.end_of_turn.value() == 650 and again.echo.currentText() == "speex"
+    assert again.turn_method.currentText() == "silence" and again.turn_cap.value() == 3000
     assert again.tools["calculator"].currentText() == "ask"
     assert again.think_samples.value() == 3 and again.think_budget.value() == 45
     assert (env / "config.toml.bak").exists()
+
+
+def test_the_spoken_language_round_trips(qtbot, env) -> None:
+    dialog = _dialog(qtbot)
+    assert settings_dialog._value(dialog.language) == ""  # the system's language by default
+    assert dialog.language.currentText().startswith("(system language: ")
+    dialog.language.setEditText("de")
+    with qtbot.waitSignal(dialog.settings_saved):
+        dialog.accept()
+    assert load_config().stt.language == "de"
+    again = _dialog(qtbot)
+    again.language.setCurrentIndex(again.language.findData("auto"))
+    again.accept()
+    assert load_config().stt.language == "auto"
+    assert settings_dialog._value(_dialog(qtbot).language) == "auto"
 
 
 def test_cancel_writes_nothing(qtbot, env) -> None:

@@ -14,7 +14,7 @@ from assistant_app.tools.toolbox import ToolBox, tool
 from assistant_app.voice import spoken
 from audio.echo import PassthroughEchoCanceller
 from tests.test_tools import ScriptedToolModel
-from tests.test_voice_loop import Harness, make  # noqa: F401 - the fixture
+from tests.voice_harness import Harness
 
 
 def test_a_spoken_sum_goes_through_the_calculator_with_a_progress_line(make) -> None:  # noqa: F811

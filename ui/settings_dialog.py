@@ -27,6 +27,7 @@ from assistant_app.core.errors import AssistantError
 from assistant_app.storage import settings
 from assistant_app.storage.profiles import Profiles
 from assistant_app.tools.toolbox import PERMISSIONS
+from audio.hearing import spoken_language
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,18 @@ MODEL_ROWS = (
     ("sketch", "model", "Sketch model", "llm", None),
     ("sketch", "vision_model", "Sketch vision model", "vlm", "(none: OCR and layout only)"),
 )
-EDITABLE_ROLES = ("llm",)  # an OpenAI-compatible server may serve models not in the catalog
+EDITABLE_ROLES = ("llm",)
+LANGUAGES = (
+    "en",
+    "de",
+    "es",
+    "fr",
+    "it",
+    "ja",
+    "nl",
+    "pt",
+    "zh",
+)  # an OpenAI-compatible server may serve models not in the catalog
 
 
 class SettingsDialog(QDialog):
@@ -84,9 +96,12 @@ class SettingsDialog(QDialog):
             "voice": self.tts_voice.text().strip(),
             "speaking_rate": _float(self.speaking_rate, self.config.tts.speaking_rate),
         }
+        out["stt"]["language"] = _value(self.language)
         out["vad"] = {
             "threshold": _float(self.vad_threshold, self.config.vad.threshold),
             "end_of_turn_silence_ms": self.end_of_turn.value(),
+            "end_of_turn": self.turn_method.currentText(),
+            "end_of_turn_cap_ms": self.turn_cap.value(),
         }
         out["voice"]["echo_cancellation"] = self.echo.currentText()
         out["llm"] |= {
@@ -138,6 +153,18 @@ class SettingsDialog(QDialog):
         form.addRow("Voice engine", self.tts_engine)
         form.addRow("Voice", self.tts_voice)
         form.addRow("Speaking rate", self.speaking_rate)
+        self.language = QComboBox()
+        self.language.setEditable(True)
+        self.language.addItem(f"(system language: {spoken_language('')})", "")
+        self.language.addItem("auto (detect on every clip)", "auto")
+        for code in LANGUAGES:
+            self.language.addItem(code, code)
+        _select(self.language, self.config.stt.language)
+        self.language.setToolTip(
+            "What you speak: a code such as 'en' or 'de'. tiny.en hears English only; "
+            "pick whisper-base for other languages."
+        )
+        form.addRow("Spoken language", self.language)
         return group
 
     def _listening_group(self) -> QGroupBox:
@@ -148,10 +175,25 @@ class SettingsDialog(QDialog):
             ("vad", "end_of_turn_silence_ms"), self.config.vad.end_of_turn_silence_ms, 50
         )
         self.end_of_turn.setSuffix(" ms")
+        self.end_of_turn.setToolTip("With the end of turn found by silence.")
+        self.turn_method = QComboBox()
+        self.turn_method.addItems(list(CHOICES[("vad", "end_of_turn")]))
+        self.turn_method.setCurrentText(self.config.vad.end_of_turn)
+        self.turn_method.setToolTip(
+            "meaning: at a pause, a small model judges whether you have finished your thought; "
+            "silence: the turn ends after the silence below."
+        )
+        self.turn_cap = _spin(
+            ("vad", "end_of_turn_cap_ms"), self.config.vad.end_of_turn_cap_ms, 100
+        )
+        self.turn_cap.setSuffix(" ms")
+        self.turn_cap.setToolTip("The longest pause waited for an unfinished thought.")
         self.echo = QComboBox()
         self.echo.addItems(list(CHOICES[("voice", "echo_cancellation")]))
         self.echo.setCurrentText(self.config.voice.echo_cancellation)
         form.addRow("Speech sensitivity threshold", self.vad_threshold)
+        form.addRow("End of turn found by", self.turn_method)
+        form.addRow("Longest pause mid-thought", self.turn_cap)
         form.addRow("End of turn after silence", self.end_of_turn)
         form.addRow("Echo cancellation", self.echo)
         return group

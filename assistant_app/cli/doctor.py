@@ -88,6 +88,7 @@ def _models(config: Config) -> list[Check]:
         config.embed.model,
         config.voice.llm_model,
         config.voice.stt_model,
+        config.vad.end_of_turn_model if config.vad.end_of_turn == "meaning" else "",
         "silero-vad",
         "hibari-heart",
     }

@@ -66,7 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("file", type=Path)
     tr.add_argument("--engine", choices=("faster-whisper", "openai-whisper"))
     tr.add_argument("--model", help="Whisper model from the catalog (default: [stt] model)")
-    tr.add_argument("--language", help="spoken language code, e.g. en (default: detect)")
+    tr.add_argument(
+        "--language",
+        help="spoken language code, e.g. en, or auto to detect it (default: [stt] language, "
+        "else the system's language)",
+    )
     say = sub.add_parser("say", help="speak text into a WAV file")
     say.add_argument("text", help="the text; - reads it from stdin")
     say.add_argument("-o", "--output", type=Path, required=True, help="WAV file to write")
@@ -208,6 +212,7 @@ def _indexing_progress(done: int, total: int, path: str) -> None:
 
 
 def _transcribe(args: argparse.Namespace, config: Config) -> int:
+    from audio.hearing import heard_words
     from audio.stt import create_speech_to_text
     from audio.vad import create_voice_activity_detector
     from audio.wav import read_audio
@@ -221,9 +226,10 @@ def _transcribe(args: argparse.Namespace, config: Config) -> int:
     if vad.speech_ratio(audio, config.vad.threshold) < 0.02:
         raise UserVisibleError(f"No speech found in {args.file}: it is silent or only noise.")
     transcript = create_speech_to_text(config.stt, store).transcribe(audio)
-    if not transcript.text:
+    text = heard_words(transcript.segments, len(audio) / 16000)
+    if not text:
         raise UserVisibleError(f"No words recognised in {args.file}.")
-    print(transcript.text)
+    print(text)
     return 0
 
 

@@ -53,10 +53,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
 
 def _known(name: str) -> None:
-    try:
-        catalog.find(name)
-    except KeyError as exc:
-        raise AssistantError(f"There is {exc.args[0]}.") from None
+    catalog.find(name)  # an unknown name raises UnknownModel, which lists the known ones
 
 
 def _list(store) -> int:  # noqa: ANN001

@@ -25,6 +25,7 @@ ENGINES: dict[str, tuple[str, ...]] = {
 }
 CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("voice", "mode"): ("hands-free", "push-to-talk"),
+    ("vad", "end_of_turn"): ("meaning", "silence"),
     ("voice", "echo_cancellation"): ("webrtc", "speex", "none", "off"),
     ("image", "dtype"): ("float32", "bfloat16"),
 }
@@ -37,7 +38,11 @@ def _doc(text: str, **kwargs: Any) -> Any:
 
 @dataclass(frozen=True)
 class ModelsConfig:
-    dir: str = _doc("Where assembled models live; empty means the user data dir.", default="")
+    dir: str = _doc(
+        "Where models live: the folder `assistant models list` prints (ending in /models), or "
+        "the folder that holds it; empty means the user data dir.",
+        default="",
+    )
     hub_endpoint: str = _doc(
         "Hugging Face endpoint for `assistant models pull` when online; empty means the default.",
         default="",
@@ -52,7 +57,11 @@ class SttConfig:
     model: str = _doc(
         "Catalog name of the Whisper model (see `assistant models list`).", default="whisper-base"
     )
-    language: str = _doc("Spoken language code such as 'en'; empty detects it.", default="")
+    language: str = _doc(
+        "What you speak: a code such as 'en' or 'de'; empty means the system's language "
+        "(English when the locale names none); 'auto' detects it on every clip.",
+        default="",
+    )
     beam_size: int = _doc(
         "Beam width; 1 is greedy decoding (faster, slightly less accurate).", default=5
     )
@@ -95,7 +104,7 @@ class LlmConfig:
         "Instructions the model sees first.",
         default="You are a helpful, concise assistant running offline on the user's computer. "
         "Call a tool only when the request needs it (always for arithmetic); otherwise answer "
-        "directly in plain text.",
+        "directly in plain text. Stories, poems and letters are welcome.",
     )
 
 
@@ -116,7 +125,24 @@ class TtsConfig:
 class VadConfig:
     engine: str = _doc("silero: neural voice activity detection.", default="silero")
     threshold: float = _doc("Speech probability above which a frame counts as speech.", default=0.5)
-    end_of_turn_silence_ms: int = _doc("Silence that ends the user's turn.", default=400)
+    end_of_turn: str = _doc(
+        "How the end of the user's turn is found. meaning: at a short pause a small model "
+        "judges from the words so far whether the thought is finished (answered at once) or "
+        "not (it keeps listening, up to end_of_turn_cap_ms of silence); silence: after "
+        "end_of_turn_silence_ms of silence.",
+        default="meaning",
+    )
+    end_of_turn_silence_ms: int = _doc(
+        "With end_of_turn = silence: the silence that ends the user's turn.", default=400
+    )
+    end_of_turn_cap_ms: int = _doc(
+        "With end_of_turn = meaning: the longest silence waited for an unfinished thought.",
+        default=2500,
+    )
+    end_of_turn_model: str = _doc(
+        "With end_of_turn = meaning: the chat model that judges (small and fast).",
+        default="smollm2-135m-instruct",
+    )
 
 
 @dataclass(frozen=True)
@@ -137,9 +163,9 @@ class VoiceConfig:
         default="",
     )
     stt_model: str = _doc(
-        "Whisper model for voice turns; empty uses [stt] model. tiny.en answers ~0.4 s sooner "
-        "than base (docs/BENCHMARKS.md); use whisper-base for other languages.",
-        default="whisper-tiny.en",
+        "Whisper model for voice turns; empty uses [stt] model (whisper-base). tiny.en hears "
+        "~0.25 s sooner but gets far more words wrong (bench/ears.py: WER 0.40 vs 0.28).",
+        default="",
     )
     stt_beam_size: int = _doc("Whisper beam width for voice turns (1: greedy, fastest).", default=1)
     max_reply_tokens: int = _doc(
@@ -272,8 +298,15 @@ def data_dir(config: Config) -> Path:
 
 
 def models_dir(config: Config) -> Path:
-    """Where the model store lives: [models] dir, else the data dir."""
-    return Path(config.models.dir).expanduser() if config.models.dir else data_dir(config)
+    """Where the model store lives (it keeps models in its `models/` folder): [models] dir,
+    else the data dir. A dir that is itself that `models/` folder (the one `assistant models
+    list` prints) means its parent, so models are not assembled again one level deeper."""
+    if not config.models.dir:
+        return data_dir(config)
+    path = Path(config.models.dir).expanduser()
+    if path.name == "models" and not (path / "models").is_dir():
+        return path.parent
+    return path
 
 
 def load_config(path: Path | None = None) -> Config:

@@ -18,7 +18,11 @@ class SpeechToText(Protocol):
     name: str
     sample_rate_hz: int
 
-    def transcribe(self, audio: np.ndarray, language: str | None = None) -> Transcript: ...
+    def transcribe(
+        self, audio: np.ndarray, language: str | None = None, prompt: str = ""
+    ) -> Transcript:
+        """`prompt`: words the speech is likely to contain (names, tools, the last reply)."""
+        ...
 
 
 @runtime_checkable

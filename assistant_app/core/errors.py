@@ -27,6 +27,18 @@ class ModelUnavailable(AssistantError):
         super().__init__(" ".join(parts))
 
 
+class UnknownModel(AssistantError, KeyError):
+    """A model name the catalog does not know; the message lists the names it does know.
+    Still a KeyError, for callers that look a name up and handle its absence themselves."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name = name
+        super().__init__(f"There is no model called '{name}'. Known models: {', '.join(known)}.")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 class ToolError(AssistantError):
     """A tool failed. Goes back to the model as the tool's result; never raised through the loop."""
 

@@ -26,6 +26,7 @@ from assistant_app.kernel.hints import (
     written_calculation,
 )
 from assistant_app.kernel.memory import Memory
+from assistant_app.kernel.repeats import LoopGuard
 from assistant_app.kernel.tables import TableFiles
 from assistant_app.kernel.think import think_longer, wants_thinking
 from assistant_app.kernel.turn import (
@@ -279,12 +280,20 @@ class ChatSession:
         guard = HeldReply(choice == "none" and bool(specs))
         model = (self._spoken and self._spoken.model) or self.model
         prompt = self._prompt(text, turn)
-        for delta in model.stream_reply(prompt, specs, token, tool_choice=choice):
+        loop = LoopGuard()  # a reply repeating itself is cut before the repeat
+        deltas = model.stream_reply(prompt, specs, token, tool_choice=choice)
+        for delta in deltas:
             if delta.tool_call is not None:
                 calls.append(delta.tool_call)
-            elif delta.text and (piece := guard.push(delta.text)):
+            elif delta.text and (piece := loop.push(guard.push(delta.text))):
                 said.append(piece)
                 yield piece
+            if loop.looping:
+                getattr(deltas, "close", lambda: None)()  # the model stops writing now
+                break
+        if piece := loop.finish():
+            said.append(piece)
+            yield piece
         written, rest = guard.finish(False)
         if rest and opens_a_call(rest) and '"arguments"' in rest:
             written, rest = [rest], ""  # a call, if a malformed one ({{"name": …}})

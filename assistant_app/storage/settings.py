@@ -26,6 +26,7 @@ HEADER = (
 LIMITS: dict[tuple[str, str], tuple[float, float]] = {
     ("vad", "threshold"): (0.01, 0.99),
     ("vad", "end_of_turn_silence_ms"): (50, 5000),
+    ("vad", "end_of_turn_cap_ms"): (500, 10000),
     ("tts", "speaking_rate"): (0.5, 2.0),
     ("llm", "think_samples"): (1, 32),
     ("llm", "think_budget_s"): (1.0, 3600.0),
@@ -36,6 +37,7 @@ MODEL_FIELDS: dict[tuple[str, str], tuple[str, bool]] = {
     ("voice", "llm_model"): ("llm", True),
     ("stt", "model"): ("stt", False),
     ("voice", "stt_model"): ("stt", True),
+    ("vad", "end_of_turn_model"): ("llm", False),
     ("sketch", "model"): ("llm", False),
     ("sketch", "vision_model"): ("vlm", True),
 }
@@ -135,6 +137,8 @@ RESTART_FIELDS = {
     ("tts", "voice"): "voice",
     ("tts", "speaking_rate"): "speaking rate",
     ("voice", "echo_cancellation"): "echo cancellation",
+    ("vad", "end_of_turn"): "end of turn",
+    ("vad", "end_of_turn_model"): "end-of-turn model",
 }
 
 

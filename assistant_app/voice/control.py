@@ -16,7 +16,7 @@ from assistant_app.voice.loop import VoiceEngines
 from assistant_app.voice.stages import Emit
 from assistant_app.voice.talk import make_loop
 from audio.devices import OnBlock, SoundDeviceInput, SoundDeviceOutput
-from audio.endpoint import TurnDetector
+from audio.endpoint import detector_for
 
 log = logging.getLogger(__name__)
 LEVEL_EVERY = 3  # microphone blocks per level report: about ten a second
@@ -142,12 +142,8 @@ class VoiceController:
             self.loop.interrupt()
 
     def apply_listening(self, config: Config) -> None:
-        """[vad] threshold and end-of-turn silence, applied while running."""
-        self.loop.set_detector(
-            TurnDetector(
-                threshold=config.vad.threshold, end_silence_ms=config.vad.end_of_turn_silence_ms
-            )
-        )
+        """[vad] threshold, end-of-turn silence and cap, applied while running."""
+        self.loop.set_detector(detector_for(config.vad, self.loop.engines.judge is not None))
 
     def use_session(self, session: ChatSession) -> None:
         """The window opened another conversation: spoken turns continue that one."""

@@ -18,6 +18,7 @@ class _Turn:
     reply: str = ""  # the reply as written (the window shows it whole)
     closed: bool = False  # played to the end, or interrupted
     interrupted: bool = False
+    discarded: bool = False  # the user went on speaking: the turn continues in the next
 
 
 class HeardLedger:
@@ -41,6 +42,12 @@ class HeardLedger:
             entry = self._turns.setdefault(turn, _Turn())
             entry.messages, entry.reply = list(messages), reply
         self._commit(turn)
+
+    def discard(self, turn: int) -> None:
+        """Turn `turn` is not kept: the user went on speaking before its reply was heard, and
+        the next turn answers all they said."""
+        with self._lock:
+            self._turns.setdefault(turn, _Turn()).discarded = True
 
     def heard(self, turn: int, text: str) -> None:
         """Words of turn `turn` that reached the speaker."""
@@ -77,5 +84,7 @@ class HeardLedger:
             if entry is None or entry.messages is None or not entry.closed:
                 return
             del self._turns[turn]
+        if entry.discarded:
+            return
         kept = " ".join(entry.heard) if entry.interrupted else entry.reply
         self._record([*entry.messages, ChatMessage("assistant", kept.strip())])

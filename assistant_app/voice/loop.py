@@ -29,9 +29,11 @@ from assistant_app.voice.stages import (
 from audio.echo import EchoCanceller, ResidualEchoGate
 from audio.endpoint import DEAD_MIC_MESSAGE, DeadMicrophone, TurnDetector
 from audio.playback import PlaybackBuffer, Played, heard_text
+from models.end_of_turn import TextTurnJudge
 
 log = logging.getLogger(__name__)
 MODES = ("hands-free", "push-to-talk")
+GOES_ON_S = 1.5  # speech this soon after a turn ended, before its answer was heard, continues it
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class VoiceEngines:
     vad: VoiceActivityDetector
     echo: EchoCanceller | None = None  # None: half-duplex, deaf while speaking
     chat: ChatModel | None = None  # a model for spoken turns; None: the session's own
+    judge: TextTurnJudge | None = None  # None: silence alone ends a turn
 
 
 class VoiceLoop:
@@ -96,7 +99,9 @@ class VoiceLoop:
         )  # fmt: skip
         self._stages = [
             SttStage(
-                engines.stt, language, self.asking.heard, stt_q, chat_q, self.turns, self._emit
+                engines.stt, language, self.asking.heard, stt_q, chat_q, self.turns, self._emit,
+                judge=engines.judge.judge if engines.judge is not None else None,
+                on_finished=lambda end_s: self._mic.put(("finished", end_s)),
             ),
             self._chat,
             TtsStage(
@@ -106,6 +111,8 @@ class VoiceLoop:
         ]  # fmt: skip
         self._started_turns: set[int] = set()
         self._answered_turns: set[int] = set()
+        self._last: tuple[int, Utterance] | None = None  # the last turn and what was said
+        self._joined: Utterance | None = None  # the start of a turn that went on
 
     # -- control, from any thread ------------------------------------------------------------
     def start(self) -> None:
@@ -179,6 +186,9 @@ class VoiceLoop:
             try:
                 if isinstance(item[0], str) and item[0] == "ptt":
                     self._toggle_ptt(item[1], stt_q)
+                elif isinstance(item[0], str) and item[0] == "finished":
+                    if (utterance := self.detector.end_now(item[1])) is not None:
+                        self._turn(utterance, stt_q)  # the thought is finished: answer now
                 elif isinstance(item[0], str):
                     setattr(self, item[0], item[1])
                     self.detector.reset()
@@ -213,6 +223,8 @@ class VoiceLoop:
                 self._emit(VoiceEvent("speech_started", self.turns.current, event.at_s))
                 if self.asking.waiting:
                     self.asking.listening()  # the answer is coming: not a barge-in
+                elif self._goes_on(event.at_s):
+                    self._reopen()  # the pause was not the end of the thought
                 elif self.busy:
                     self.interrupt()
             elif event.tentative:
@@ -232,10 +244,37 @@ class VoiceLoop:
             return
         if self.busy:
             self.interrupt()
+        if self._joined is not None:  # the words before the pause, then the rest
+            first, self._joined = self._joined, None
+            audio = np.concatenate([first.audio, utterance.audio])
+            utterance = Utterance(audio, first.start_s, utterance.end_s)
         turn = self.turns.advance()
         self._idle.clear()
+        self._last = (turn, utterance)
         self._emit(VoiceEvent("end_of_speech", turn, utterance.end_s))
         stt_q.put(Utterance(utterance.audio, utterance.start_s, utterance.end_s, turn))
+
+    def _goes_on(self, at_s: float) -> bool:
+        """Speech resumed soon after the last turn ended, before any of its answer was heard."""
+        if self._last is None or self.engines.judge is None:
+            return False
+        turn, said = self._last
+        return (
+            turn == self.turns.current
+            and turn not in self._answered_turns
+            and at_s - said.end_s <= GOES_ON_S
+        )
+
+    def _reopen(self) -> None:
+        """The last turn is taken back: its reply stops and is not kept; what is said next
+        joins what was said before, and the whole is answered."""
+        turn, said = self._last  # type: ignore[misc]
+        self._last = None
+        log.info("speech went on after turn %d ended: it continues that turn", turn)
+        self.ledger.discard(turn)
+        self._emit(VoiceEvent("continued", turn, said.end_s))
+        self.interrupt()
+        self._joined = said
 
     def _toggle_ptt(self, pressed: bool, stt_q: queue.Queue) -> None:
         if pressed and self._ptt is None:

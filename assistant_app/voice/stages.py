@@ -19,16 +19,15 @@ from assistant_app.core.engines import SpeechToText, TextToSpeech
 from assistant_app.core.errors import AssistantError
 from assistant_app.core.messages import SpeechChunk, Transcript, Utterance
 from assistant_app.voice.spoken import for_the_ear
+from audio.hearing import heard_words, kept
 from audio.sentences import SentenceSplitter
+from models.end_of_turn import FINISHED_AT, Verdict, only_fillers
 
 if TYPE_CHECKING:
     from assistant_app.kernel.chat import ChatSession, SpokenTurn
 
 log = logging.getLogger(__name__)
 STOP = object()  # the end sentinel: each stage passes it on and exits
-
-# Whisper's favourite inventions on breath, hum and silence.
-HALLUCINATIONS = {"thank you.", "thank you", "thanks for watching!", "you", "bye.", "."}
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,8 @@ class VoiceEvent:
     # of the reply as written, for the window), first_sentence, sentence (each one to speak),
     # first_audio (any sound, a progress line included), answer_audio (the reply's first),
     # permission (a question asked aloud), permission_answered (text: "yes" or "no"),
-    # reply_done (text: what was heard), dropped, error (a turn failed), mic_silent
+    # reply_done (text: what was heard), dropped, error (a turn failed), mic_silent,
+    # continued (speech went on after the turn ended: it is taken back and joins the next)
     turn: int
     t: float
     text: str = ""
@@ -96,7 +96,9 @@ class Stage(threading.Thread):
 
 
 class SttStage(Stage):
-    """Utterance → Transcript, refusing what Whisper itself marks as probably not speech."""
+    """Utterance → Transcript, refusing what Whisper itself marks as probably not speech, and
+    fillers alone. With a `judge`, the words heard at a pause are judged: a finished thought
+    ends the turn at once (`on_finished` gets the end of its speech)."""
 
     def __init__(
         self,
@@ -104,30 +106,49 @@ class SttStage(Stage):
         language: str | None,
         on_answer: Callable[[str], None],
         *args: Any,
+        judge: Callable[[str], Verdict] | None = None,
+        on_finished: Callable[[float], None] | None = None,
     ) -> None:
         super().__init__("speech-to-text", *args)
         self.stt, self.language, self.on_answer = stt, language, on_answer
+        self.judge, self.on_finished = judge, on_finished
         self._speculated: tuple[bytes, Transcript] | None = None
+
+    def _judge(self, item: Utterance, transcript: Transcript) -> None:
+        if self.judge is None or self.on_finished is None:
+            return
+        text = heard_words(kept(transcript.segments), len(item.audio) / 16000)
+        verdict = self.judge(text) if text and not only_fillers(text) else Verdict(0.0, 0.0)
+        finished = verdict.finished(FINISHED_AT)
+        decision = "end the turn" if finished else "keep listening"
+        ms = 1000 * verdict.seconds
+        log.info(
+            "pause after %r: finished %.3f (%.0f ms): %s", text, verdict.probability, ms, decision
+        )
+        if finished:
+            self.on_finished(item.end_s)
+
+    def _transcribe(self, audio: np.ndarray) -> Transcript:
+        return self.stt.transcribe(audio, self.language)
 
     def process(self, item: Utterance) -> Iterable[Transcript]:
         key = hashlib.blake2b(item.audio.tobytes(), digest_size=16).digest()
         if item.tentative:
             if self.inbox.empty():  # a newer utterance is waiting: this guess is already stale
-                self._speculated = (key, self.stt.transcribe(item.audio, self.language))
+                self._speculated = (key, self._transcribe(item.audio))
+                self._judge(item, self._speculated[1])
             return
         if self._speculated is not None and self._speculated[0] == key:
             transcript = self._speculated[1]  # the pause did end the turn: already transcribed
         else:
-            transcript = self.stt.transcribe(item.audio, self.language)
+            transcript = self._transcribe(item.audio)
         self._speculated = None
-        segments = [
-            s for s in transcript.segments if not (s.no_speech_prob > 0.6 and s.avg_logprob < -1.0)
-        ]
-        text = " ".join(s.text for s in segments).strip()
+        segments = kept(transcript.segments)
+        text = heard_words(segments, len(item.audio) / 16000)
         if item.answer and not text:
             self.on_answer("")  # heard nothing clear: the question's timer decides
             return
-        if not text or (text.lower() in HALLUCINATIONS and len(item.audio) < 16000 * 2):
+        if not text or only_fillers(text):  # "Um." neither starts nor ends a turn
             self.emit(VoiceEvent("dropped", item.turn, time.monotonic(), transcript.text))
             return
         self.emit(VoiceEvent("transcript", item.turn, time.monotonic(), text))

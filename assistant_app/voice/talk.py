@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import sys
 import threading
 from collections import defaultdict
@@ -13,11 +14,15 @@ import numpy as np
 
 from assistant_app.core.config import Config
 from assistant_app.core.engines import ChatModel
+from assistant_app.core.errors import ModelUnavailable
 from assistant_app.kernel.chat import ChatSession
 from assistant_app.voice.loop import VoiceEngines, VoiceLoop
 from assistant_app.voice.stages import VoiceEvent
-from audio.endpoint import TurnDetector
+from audio.endpoint import detector_for
+from audio.hearing import spoken_language
 from audio.playback import Played
+
+log = logging.getLogger(__name__)
 
 TIMELINE = (
     "end_of_speech", "transcript", "first_token", "first_sentence", "first_audio", "answer_audio"
@@ -64,6 +69,7 @@ def load_ears_and_voice(
     from audio.stt import create_speech_to_text
     from audio.tts import create_text_to_speech
     from audio.vad import create_voice_activity_detector
+    from models.end_of_turn import create_turn_judge
 
     say = report or (lambda role, state: None)
     voice = config.voice
@@ -92,7 +98,13 @@ def load_ears_and_voice(
             store,
         )
     say("voice", "ready")
-    return VoiceEngines(stt, tts, vad, canceller, own)
+    try:
+        judge = create_turn_judge(config.vad, store)
+    except ModelUnavailable as exc:  # listening still works: silence ends the turns
+        log.warning("%s Ending turns after silence instead.", exc)
+        say("end of turn", f"{exc} Turns end after silence meanwhile.")
+        judge = None
+    return VoiceEngines(stt, tts, vad, canceller, own, judge)
 
 
 def make_loop(
@@ -105,15 +117,13 @@ def make_loop(
     """The voice loop around `session`, with the configured listening and speaking style."""
     from assistant_app.voice.spoken import STYLE
 
-    detector = TurnDetector(
-        threshold=config.vad.threshold, end_silence_ms=config.vad.end_of_turn_silence_ms
-    )
+    detector = detector_for(config.vad, engines.judge is not None)
     return VoiceLoop(
         engines,
         session,
         emit,
         detector=detector,
-        language=config.stt.language or None,
+        language=spoken_language(config.stt.language),
         style=config.voice.system_prompt or STYLE,
         **options,
     )

@@ -1,0 +1,119 @@
+"""Is the thought finished? A small chat model's probability that the user's message ends
+after the words heard so far: one short forward pass over the words, the prompt's start kept
+evaluated between calls."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from assistant_app.core.errors import ModelUnavailable
+
+FINISHED_AT = 0.01  # fragments scored <= 0.0002 and whole questions >= 0.03 (bench/turns.py)
+SYSTEM = "You are a helpful voice assistant. The user speaks; their words are transcribed."
+# What the model may write next when the message is complete: the end of the turn, or a mark
+# that closes a sentence (the transcript's own last mark is taken off first).
+CLOSERS = ("<|im_end|>", ".", "?", "!", "?\n", ".\n")
+FILLERS = {"um", "uh", "er", "erm", "hmm", "mm", "uhm", "ah", "like", "so"}
+TRAILING = re.compile(r"[\s.,!?;:\u2026-]+$")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The probability that the words so far are a finished message, and its cost."""
+
+    probability: float
+    seconds: float
+
+    def finished(self, threshold: float) -> bool:
+        return self.probability >= threshold
+
+
+def ends_on_a_filler(text: str) -> bool:
+    """ "Can you add nineteen and, um," — the thought goes on."""
+    words = re.findall(r"[a-z']+", text.lower())
+    return bool(words) and words[-1] in FILLERS
+
+
+def only_fillers(text: str) -> bool:
+    """ "Um." or "Hmm, uh." — nothing said yet."""
+    words = re.findall(r"[a-z']+", text.lower())
+    return bool(words) and all(w in FILLERS - {"like", "so"} for w in words)
+
+
+class TextTurnJudge:
+    """P(finished) from a ChatML chat model (SmolLM2-135M by default: ~10 ms a call here)."""
+
+    name = "text"
+
+    def __init__(self, gguf: Path, *, threads: int = 2) -> None:
+        from llama_cpp import Llama
+
+        try:
+            self._llm = Llama(
+                model_path=str(gguf), n_ctx=512, n_threads=threads, n_threads_batch=threads,
+                verbose=False,
+            )  # fmt: skip
+        except ValueError as exc:
+            raise ModelUnavailable(gguf.stem, f"llama.cpp could not load it ({exc})") from None
+        self._lock = threading.Lock()
+        head = f"<|im_start|>system\n{SYSTEM}<|im_end|>\n<|im_start|>user\n"
+        self._head = self._tokens(head, bos=True)
+        closers = {self._tokens(c)[0] for c in CLOSERS if self._tokens(c)}
+        self._closers = sorted(closers)
+        self._evaluated: list[int] = []
+
+    def _tokens(self, text: str, bos: bool = False) -> list[int]:
+        return self._llm.tokenize(text.encode("utf-8"), add_bos=bos, special=True)
+
+    def judge(self, text: str) -> Verdict:
+        """How likely `text` (a transcript) is the whole message."""
+        start = time.perf_counter()
+        words = TRAILING.sub("", text.strip())
+        if not words:
+            return Verdict(0.0, time.perf_counter() - start)
+        if ends_on_a_filler(words):
+            return Verdict(0.0, time.perf_counter() - start)
+        tokens = self._head + self._tokens(words)
+        with self._lock:
+            logits = self._logits_after(tokens)
+        top = float(np.max(logits))
+        weights = np.exp(logits - top)
+        probability = float(np.sum(weights[self._closers]) / np.sum(weights))
+        return Verdict(probability, time.perf_counter() - start)
+
+    def _logits_after(self, tokens: list[int]) -> np.ndarray:
+        """The next-token logits after `tokens`, evaluating only what differs from last time."""
+        same = 0
+        for a, b in zip(self._evaluated, tokens, strict=False):
+            if a != b:
+                break
+            same += 1
+        same = min(same, len(tokens) - 1)  # at least one token is evaluated, for its logits
+        import llama_cpp
+
+        self._llm.n_tokens = same
+        self._llm.eval(tokens[same:])
+        self._evaluated = list(tokens)
+        # eval keeps no scores unless every position's logits are kept: read the last row.
+        row = llama_cpp.llama_get_logits_ith(self._llm.ctx, -1)
+        return np.ctypeslib.as_array(row, shape=(self._llm.n_vocab(),)).astype(np.float64)
+
+
+def create_turn_judge(config, store) -> TextTurnJudge | None:  # noqa: ANN001 - VadConfig, ModelStore
+    """The judge [vad] end_of_turn asks for: None when silence alone ends a turn."""
+    if config.end_of_turn == "silence":
+        return None
+    try:
+        import llama_cpp  # noqa: F401
+    except ImportError as exc:
+        raise ModelUnavailable(
+            config.end_of_turn_model, f"llama-cpp-python is missing ({exc})",
+            fix="run scripts/setup, or set [vad] end_of_turn = \"silence\".",
+        ) from None  # fmt: skip
+    return TextTurnJudge(store.file_path(config.end_of_turn_model))

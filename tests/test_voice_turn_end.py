@@ -1,0 +1,120 @@
+"""The end of a spoken turn decided by meaning (fakes): a finished thought is answered at
+once, an unfinished one waits through the pause and is answered whole, fillers alone are no
+turn; and the detector's side of it."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from assistant_app.core.messages import Utterance
+from audio.endpoint import TurnDetector
+from models.end_of_turn import Verdict, ends_on_a_filler, only_fillers
+from tests.voice_harness import QUIET, SPEECH
+
+
+class FakeJudge:
+    """Finished unless the words end on "and", "of" or a filler; records what it judged."""
+
+    def __init__(self) -> None:
+        self.judged: list[str] = []
+
+    def judge(self, text: str) -> Verdict:
+        self.judged.append(text)
+        last = text.rstrip(".?!, ").split()[-1].lower()
+        unfinished = last in ("and", "of") or ends_on_a_filler(text)
+        return Verdict(0.0 if unfinished else 0.6, 0.001)
+
+
+def test_a_finished_thought_is_answered_without_waiting_for_the_cap(make) -> None:
+    judge = FakeJudge()
+    h = make(["Paris."], ["What is the capital of France?"], judge=judge)
+    h.say(30, then_quiet=10)  # 320 ms of silence, far below the 2.5 s cap; then nothing more
+    h.play_until("reply_done")
+    assert judge.judged == ["What is the capital of France?"]
+    assert [m.content for m in h.session.history] == ["What is the capital of France?", "Paris."]
+
+
+def test_an_unfinished_thought_waits_through_the_pause(make) -> None:
+    judge = FakeJudge()
+    first, whole = "Can you add nineteen and", "Can you add nineteen and twenty-three?"
+    h = make(["42."], [first, whole], judge=judge)
+    h.say(25, then_quiet=25)  # an 800 ms pause mid-sentence
+    deadline = time.monotonic() + 5
+    while not judge.judged and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert judge.judged == [first] and not h.kinds("end_of_speech")  # still listening
+    h.say(15, then_quiet=10)
+    h.play_until("reply_done")
+    assert [e.text for e in h.kinds("transcript")] == [whole]  # one turn, all of it
+    assert [m.content for m in h.session.history] == [whole, "42."]
+
+
+def test_fillers_alone_are_no_turn(make) -> None:
+    h = make(["Hello."], ["Um.", "Um.", "Hello there."])
+    h.say(12)
+    h.wait_for("dropped")
+    assert not h.kinds("transcript") and h.session.history == []
+
+
+def test_filler_words() -> None:
+    assert ends_on_a_filler("Can you add nineteen and, um,") and not ends_on_a_filler("Add 2.")
+    assert only_fillers("Um. Uh, hmm.") and not only_fillers("Um, add two.")
+    assert not only_fillers("")
+
+
+def test_the_detector_ends_a_turn_when_told_in_the_same_pause() -> None:
+    detector = TurnDetector(end_silence_ms=2500, start_ms=96)
+    t, tentative = 0.0, None
+    for block in [SPEECH] * 20 + [QUIET] * 5:
+        t += 512 / 16000
+        for event in detector.push(block, 1.0 if block is SPEECH else 0.0, t):
+            if isinstance(event, Utterance) and event.tentative:
+                tentative = event
+    assert tentative is not None and detector.in_speech
+    ended = detector.end_now(tentative.end_s)
+    assert ended is not None and not ended.tentative and not detector.in_speech
+    assert np.array_equal(ended.audio, tentative.audio)  # its transcript is reused
+    assert detector.end_now(tentative.end_s) is None  # already ended
+
+
+def test_a_stale_judgement_does_not_end_a_later_pause() -> None:
+    detector = TurnDetector(end_silence_ms=2500, start_ms=96)
+    t, tentatives = 0.0, []
+    for block in [SPEECH] * 20 + [QUIET] * 5 + [SPEECH] * 10 + [QUIET] * 5:
+        t += 512 / 16000
+        for event in detector.push(block, 1.0 if block is SPEECH else 0.0, t):
+            if isinstance(event, Utterance) and event.tentative:
+                tentatives.append(event)
+    assert len(tentatives) == 2
+    assert detector.end_now(tentatives[0].end_s) is None and detector.in_speech
+    assert detector.end_now(tentatives[1].end_s) is not None
+
+
+def test_a_misjudged_pause_is_repaired(make) -> None:
+    judge = FakeJudge()  # "Tell me a story" sounds finished: the turn ends at the pause
+    whole = "Tell me a story about a fox."
+    h = make(["Once upon a time.", "Once upon a time."], ["Tell me a story", "about a fox.", whole],
+             judge=judge)  # fmt: skip
+    h.say(20, then_quiet=10)
+    h.wait_for("end_of_speech")
+    h.say(15, then_quiet=10)  # 0.3 s later, before any of the answer was heard
+    h.wait_for("continued")
+    h.play_until("reply_done")
+    assert h.kinds("transcript")[-1].text == whole
+    assert [m.content for m in h.session.history] == [whole, "Once upon a time."]
+
+
+def test_speech_after_the_answer_was_heard_is_a_new_turn(make) -> None:
+    h = make(["Paris.", "Two."], ["What is the capital of France?", "And Spain?"],
+             judge=FakeJudge())  # fmt: skip
+    h.say(20, then_quiet=10)
+    h.play_until("reply_done")
+    h.say(15, then_quiet=10)
+    h.play_until("reply_done", count=2)
+    assert not h.kinds("continued")
+    assert [m.content for m in h.session.history][::2] == [
+        "What is the capital of France?",
+        "And Spain?",
+    ]
