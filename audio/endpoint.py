@@ -60,6 +60,8 @@ class TurnDetector:
         self._started = False
         self._start_s = 0.0
         self._last_s = 0.0
+        self._pause_end_s = -1.0
+        self._resumed = False
         self._pre_roll.clear()
 
     def push(
@@ -86,8 +88,11 @@ class TurnDetector:
         self._silent_run = 0 if voiced else self._silent_run + 1
         ended = self._silent_run >= self._end_frames or len(self._frames) >= self._max_frames
         pausing = self._silent_run == self._speculate_frames
+        self._resumed |= bool(voiced)
         if (ended or pausing) and self._voiced >= self._min_frames:
             events.append(self._utterance(end_s, tentative=not ended))
+            if pausing and not ended:  # the pause a judgement of this utterance refers to
+                self._pause_end_s, self._resumed = events[-1].end_s, False
         if ended:
             self.reset()
         return events
@@ -95,14 +100,11 @@ class TurnDetector:
     def end_now(self, speech_end_s: float) -> Utterance | None:
         """Ends the turn in the pause after speech that ended at `speech_end_s` (the thought
         was judged finished); None when speech has resumed since, or the turn already ended."""
-        if not self._started or self._silent_run < self._speculate_frames:
-            return None
-        now_s = self._last_s
-        if abs((now_s - self._silent_run * self.frame_s) - speech_end_s) > self.frame_s / 2:
-            return None  # a later pause: this judgement is stale
-        utterance = self._utterance(now_s, tentative=False)
+        if not self._started or self._resumed or speech_end_s != self._pause_end_s:
+            return None  # speech went on since: this judgement is stale
+        cut = self._utterance(self._last_s, tentative=False)  # the same audio as at the pause
         self.reset()
-        return utterance
+        return Utterance(cut.audio, cut.start_s, speech_end_s)
 
     def _utterance(self, end_s: float, *, tentative: bool) -> Utterance:
         speech_end = end_s - self._silent_run * self.frame_s

@@ -9,6 +9,7 @@ import time
 import numpy as np
 
 from assistant_app.core.messages import Utterance
+from audio.echo import PassthroughEchoCanceller
 from audio.endpoint import TurnDetector
 from models.end_of_turn import Verdict, ends_on_a_filler, only_fillers
 from tests.voice_harness import QUIET, SPEECH
@@ -95,8 +96,9 @@ def test_a_stale_judgement_does_not_end_a_later_pause() -> None:
 def test_a_misjudged_pause_is_repaired(make) -> None:
     judge = FakeJudge()  # "Tell me a story" sounds finished: the turn ends at the pause
     whole = "Tell me a story about a fox."
+    # Full duplex (an echo canceller): the microphone listens while the reply is queued.
     h = make(["Once upon a time.", "Once upon a time."], ["Tell me a story", "about a fox.", whole],
-             judge=judge)  # fmt: skip
+             echo=PassthroughEchoCanceller(), judge=judge)  # fmt: skip
     h.say(20, then_quiet=10)
     h.wait_for("end_of_speech")
     h.say(15, then_quiet=10)  # 0.3 s later, before any of the answer was heard
@@ -108,7 +110,7 @@ def test_a_misjudged_pause_is_repaired(make) -> None:
 
 def test_speech_after_the_answer_was_heard_is_a_new_turn(make) -> None:
     h = make(["Paris.", "Two."], ["What is the capital of France?", "And Spain?"],
-             judge=FakeJudge())  # fmt: skip
+             echo=PassthroughEchoCanceller(), judge=FakeJudge())  # fmt: skip
     h.say(20, then_quiet=10)
     h.play_until("reply_done")
     h.say(15, then_quiet=10)

@@ -244,8 +244,10 @@ class VoiceLoop:
             return
         if self.busy:
             self.interrupt()
-        if self._joined is not None:  # the words before the pause, then the rest
-            first, self._joined = self._joined, None
+        first, self._joined = self._joined, None
+        if first is not None and utterance.start_s - first.end_s <= 2 * GOES_ON_S:
+            # The words before the pause, then the rest (a cough that made no utterance of
+            # its own does not join a question said much later).
             audio = np.concatenate([first.audio, utterance.audio])
             utterance = Utterance(audio, first.start_s, utterance.end_s)
         turn = self.turns.advance()
