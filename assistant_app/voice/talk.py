@@ -6,6 +6,7 @@ import dataclasses
 import logging
 import sys
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -129,6 +130,30 @@ def make_loop(
     )
 
 
+class TurnOver:
+    """When the next file may be spoken: the last one's reply has been played, or nothing it
+    said became a turn (silence, noise) within the longest pause the loop waits through.
+    The loop alone cannot tell: it is idle while a pause is being judged."""
+
+    def __init__(self, loop: VoiceLoop, patience_s: float) -> None:
+        self._loop, self._patience = loop, patience_s
+        self._done = threading.Semaphore(0)
+        self._since: float | None = None
+
+    def reply_done(self) -> None:
+        self._done.release()
+
+    def __call__(self, timeout: float) -> bool:
+        self._since = self._since or time.monotonic()
+        quiet = not self._loop.busy and not self._loop.detector.in_speech
+        over = self._done.acquire(timeout=timeout) or (
+            quiet and time.monotonic() - self._since > self._patience
+        )
+        if over:
+            self._since = None
+        return over
+
+
 class Timeline:
     """Collects the loop's events per turn and prints each step relative to the end of speech."""
 
@@ -170,10 +195,15 @@ def run_files(config: Config, inputs: list[Path], output_dir: Path) -> int:
         timeline(event)
         if event.kind == "text":
             shown[event.turn].append(event.text)
+        elif event.kind == "reply_done":
+            turn_over.reply_done()
 
     session, model = load_brain(config)
     engines = load_ears_and_voice(config, open_store(config), model, echo=False)
     loop = make_loop(config, engines, session, events)
+    vad = config.vad
+    longest_s = (vad.end_of_turn_cap_ms if engines.judge else vad.end_of_turn_silence_ms) / 1000
+    turn_over = TurnOver(loop, patience_s=longest_s + 1.0)
     recorder = loop.playback._on_played
 
     def record(played: Played) -> None:
@@ -183,7 +213,7 @@ def run_files(config: Config, inputs: list[Path], output_dir: Path) -> int:
 
     loop.playback._on_played = record
     speaker = FileOutput(loop.playback)
-    mic = FileInput(clips, loop.hear, loop.wait_idle)
+    mic = FileInput(clips, loop.hear, turn_over)
     loop.start()
     loop.wait_ready(300)  # as a person would wait for "Listening."
     speaker.start()
