@@ -21,7 +21,7 @@ SYSTEM = "You are a helpful voice assistant. The user speaks; their words are tr
 # What the model may write next when the message is complete: the end of the turn, or a mark
 # that closes a sentence (the transcript's own last mark is taken off first).
 CLOSERS = ("<|im_end|>", ".", "?", "!", "?\n", ".\n")
-FILLERS = {"um", "uh", "er", "erm", "hmm", "mm", "uhm", "ah", "like", "so"}
+FILLERS = {"um", "uh", "er", "erm", "hmm", "mm", "uhm", "ah"}  # not "so": "I think so."
 TRAILING = re.compile(r"[\s.,!?;:\u2026-]+$")
 
 
@@ -45,7 +45,7 @@ def ends_on_a_filler(text: str) -> bool:
 def only_fillers(text: str) -> bool:
     """ "Um." or "Hmm, uh." — nothing said yet."""
     words = re.findall(r"[a-z']+", text.lower())
-    return bool(words) and all(w in FILLERS - {"like", "so"} for w in words)
+    return bool(words) and all(w in FILLERS for w in words)
 
 
 class TextTurnJudge:

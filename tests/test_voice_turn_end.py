@@ -120,3 +120,7 @@ def test_speech_after_the_answer_was_heard_is_a_new_turn(make) -> None:
         "What is the capital of France?",
         "And Spain?",
     ]
+
+
+def test_a_sentence_ending_on_so_or_like_is_not_a_filler() -> None:
+    assert not ends_on_a_filler("I think so.") and not ends_on_a_filler("Do you like it like")
