@@ -1,16 +1,20 @@
-"""Benchmark: sketch -> page over the committed fixture sketches, scored against their truth.
+"""Benchmark: sketch -> page on freshly generated sketches (or the committed fixtures), scored
+against what was really drawn.
 
-Run from the repo root: `.venv/bin/python bench/sketch.py [--models A B] [--no-repair]`.
-Each fixture's JSON lists what was drawn; the rendered page is scored against that (not against
-what OCR read): render success, text recall, element-count accuracy, the checker's block match,
-rows kept (sketched neighbours still side by side) and button success, and seconds per sketch.
-With two models the second row set is the reference.
+Run from the repo root: `.venv/bin/python bench/sketch.py [--count 40] [--seed N] [--kind K]
+[--writer layout|model] [--model NAME] [--no-repair] [--fixtures] [--keep DIR]`.
+Without --seed a random one is drawn and printed; sketch i uses seed + i (bench/sketch_gen.py
+draws it). Each page the pipeline saves is rendered again in headless Chromium and scored by
+bench/sketch_score.py: renders with no JS error, word and exact-string recall, all element
+kinds right, relative-position agreement, behaviours that work when clicked, and seconds per
+sketch split into read / write / render / repair.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 import tempfile
 from pathlib import Path
@@ -20,76 +24,92 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._common import REPO_ROOT, machine_line, median, print_table  # noqa: E402
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "sketches"
+HEADERS = ["sketch", "kind", "renders", "words", "exact", "kinds right", "position",
+           "behaviours", "seconds", "read", "write", "render", "repair", "wrong"]  # fmt: skip
 
 
-def truth_scores(html: str, truth: dict, renderer) -> tuple[bool, float, float]:  # noqa: ANN001
-    """Renders the saved page again: did it render, what share of the drawn texts it shows,
-    and how close its element counts are to the drawn ones."""
-    from vision.page_check import COUNTED, text_recall
+def cases(args: argparse.Namespace, folder: Path) -> list[tuple[str, str, Path, dict]]:
+    """(name, page kind, image, truth) for each sketch to run."""
+    if args.fixtures:
+        out = []
+        for truth_path in sorted(FIXTURES.glob("*.json")):
+            image = next(FIXTURES.glob(f"{truth_path.stem}.*[gG]"))
+            out.append((truth_path.stem, "fixture", image, json.loads(truth_path.read_text())))
+        return out
+    from bench.sketch_gen import generate, write
 
-    page = renderer.render(html)
-    revealed = "\n".join(line for c in page.clicks for line in c.new_text)
-    recall, _ = text_recall(truth["texts"], page.text + "\n" + revealed)
-    shown = [e.kind for e in page.elements if e.visible]
-    kinds = [k for k in truth["counts"] if k in COUNTED]
-    hit = sum(min(truth["counts"][k], shown.count(k)) for k in kinds)
-    total = sum(max(truth["counts"][k], shown.count(k)) for k in kinds)
-    return not page.failure, recall, hit / total if total else 1.0
-
-
-def run(model: str, repair: bool, names: list[str]) -> list[list[object]]:
-    from assistant_app.core.config import load_config
-    from vision.render import PageRenderer
-    from vision.sketch import create_sketch_to_page
-
-    config = load_config().replace("sketch", model=model, repair_rounds=1 if repair else 0)
-    rows = []
-    with PageRenderer() as renderer, tempfile.TemporaryDirectory() as out:
-        pipeline = create_sketch_to_page(config, renderer)
-        for name in names:
-            image = next(FIXTURES.glob(f"{name}.*[gG]"))
-            truth = json.loads((FIXTURES / f"{name}.json").read_text())
-            result = pipeline.run(image, Path(out) / f"{name}.html")
-            html = result.html_path.read_text()
-            rendered, recall, counts = truth_scores(html, truth, renderer)
-            r = result.report
-            rows.append(
-                [model, name, rendered, recall, counts, r.block_match, r.rows_kept,
-                 r.interaction_success, r.passed, result.rounds, result.seconds]
-            )  # fmt: skip
-            print(f"{name}: {result.seconds:.1f} s, score {r.score:.2f}", file=sys.stderr)
-    return rows
+    out = []
+    for n in range(args.count):
+        sketch = generate(args.seed + n, args.kind)
+        image = write(sketch, folder / "sketches")
+        out.append((f"gen-{sketch.seed}", sketch.truth["page_kind"], image, sketch.truth))
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", default=["qwen2.5-coder-1.5b-instruct"])
-    parser.add_argument("--no-repair", action="store_true", help="first drafts only")
-    parser.add_argument("--only", nargs="+", help="fixture names (default: all)")
+    parser.add_argument("--count", type=int, default=40, help="generated sketches")
+    parser.add_argument("--seed", type=int, help="first seed (default: random, printed)")
+    parser.add_argument("--kind", help="one page kind (bench/sketch_gen.py PAGE_KINDS)")
+    parser.add_argument("--fixtures", action="store_true", help="the committed sketches")
+    parser.add_argument("--writer", choices=("layout", "model"), help="[sketch] writer")
+    parser.add_argument("--model", help="[sketch] model")
+    parser.add_argument("--no-repair", action="store_true", help="model writer: first drafts")
+    parser.add_argument("--keep", type=Path, help="keep sketches and pages in this folder")
     args = parser.parse_args()
-    names = args.only or sorted(p.stem for p in FIXTURES.glob("*.json"))
+    if args.seed is None:
+        args.seed = random.randrange(1, 1_000_000)
+    from assistant_app.core.config import load_config
+    from bench.sketch_score import score_page
+    from vision.render import PageRenderer
+    from vision.sketch import create_sketch_to_page
+
+    config = load_config()
+    changes = {"writer": args.writer, "model": args.model}
+    config = config.replace("sketch", **{k: v for k, v in changes.items() if v})
+    if args.no_repair:
+        config = config.replace("sketch", repair_rounds=0)
     print(machine_line())
-    headers = ["model", "sketch", "renders", "text recall", "counts", "block match",
-               "rows kept", "buttons work", "checker passed", "drafts", "seconds"]  # fmt: skip
-    all_rows = []
-    for model in args.models:
-        rows = run(model, not args.no_repair, names)
-        all_rows += rows
-        print_table(headers, rows)
-        n = len(rows)
-        print(
-            f"\n{model}: renders {sum(bool(r[2]) for r in rows)}/{n}, "
-            f"text recall {sum(r[3] for r in rows) / n:.1%}, "
-            f"counts {sum(r[4] for r in rows) / n:.1%}, "
-            f"block match {sum(r[5] for r in rows) / n:.2f}, "
-            f"rows kept {sum(r[6] for r in rows) / n:.1%}, "
-            f"buttons work {sum(r[7] for r in rows) / n:.1%}, "
-            f"checker passed {sum(bool(r[8]) for r in rows)}/{n}, "
-            f"median {median([r[10] for r in rows]):.1f} s per sketch\n"
-        )
-    if len(args.models) == 2:
-        a, b = ([r[10] for r in all_rows if r[0] == m] for m in args.models)
-        print(f"seconds ratio {args.models[0]} / {args.models[1]}: {median(a) / median(b):.2f}")
+    source = "the committed fixtures" if args.fixtures else f"{args.count} generated, seeds "
+    source += "" if args.fixtures else f"{args.seed}..{args.seed + args.count - 1}"
+    print(f"sketches: {source}; writer {config.sketch.writer}, model {config.sketch.model}")
+    rows, scores = [], []
+    with tempfile.TemporaryDirectory() as tmp, PageRenderer() as renderer:
+        folder = args.keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        pipeline = create_sketch_to_page(config, renderer)
+        for name, kind, image, truth in cases(args, folder):
+            result = pipeline.run(image, folder / f"{name}.html")
+            s = score_page(result.html_path.read_text(), truth, renderer)
+            scores.append((s, result))
+            t = result.timings
+            rows.append(
+                [name, kind, s.renders, s.word_recall, s.exact_recall, s.kinds_right, s.position,
+                 f"{s.behaviours_ok}/{len(s.behaviours)}", result.seconds, t.get("read", 0.0),
+                 t.get("write", 0.0), t.get("render", 0.0), t.get("repair", 0.0),
+                 "; ".join([*s.wrong_counts, *s.errors[:1], *(f"miss {m!r}" for m in s.missing[:2]),
+                            *(f"{lb} ({d}) failed" for lb, d, ok in s.behaviours if not ok)])]
+            )  # fmt: skip
+            print(
+                f"{name} ({kind}): {result.seconds:.1f} s, words {s.word_recall:.2f}",
+                file=sys.stderr,
+            )
+    print_table(HEADERS, rows)
+    n = len(scores)
+    done = [b for s, _ in scores for b in s.behaviours]
+    seconds = [r.seconds for _, r in scores]
+    split = {k: median([r.timings.get(k, 0.0) for _, r in scores]) for k in HEADERS[9:13]}
+    print(
+        f"\n{n} sketches: renders with no JS error {sum(s.renders for s, _ in scores)}/{n}, "
+        f"word recall {sum(s.word_recall for s, _ in scores) / n:.3f}, "
+        f"exact strings {sum(s.exact_recall for s, _ in scores) / n:.3f}, "
+        f"all kinds right {sum(s.kinds_right for s, _ in scores)}/{n}, "
+        f"position agreement {sum(s.position for s, _ in scores) / n:.3f}, "
+        f"behaviours working {sum(ok for _, _, ok in done)}/{len(done)}, "
+        f"median {median(seconds):.1f} s per sketch (max {max(seconds):.1f}; median "
+        + ", ".join(f"{k} {v:.1f}" for k, v in split.items())
+        + ")"
+    )
 
 
 if __name__ == "__main__":

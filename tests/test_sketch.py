@@ -183,6 +183,23 @@ def test_a_sketch_becomes_a_working_page(pipeline, tmp_path: Path, name: str) ->
 
 
 @pytest.mark.models
+@pytest.mark.parametrize("name", ["joke_site", "todo"])
+def test_the_model_writer_still_writes_working_pages(pipeline, tmp_path: Path, name: str) -> None:  # noqa: ANN001
+    """[sketch] writer = "model": the coder model writes the whole page (and repairs it)."""
+    from assistant_app.core.config import SketchConfig
+    from vision.sketch import SketchToPage
+
+    settings = SketchConfig(writer="model", temperature=0.0)
+    writer = SketchToPage(pipeline.model, pipeline.ocr, pipeline.renderer, settings)
+    writer.marker = pipeline.marker
+    result = writer.run(next(FIXTURES.glob(f"{name}.png")), tmp_path / "page.html")
+    assert result.report.passed, result.report.differences()
+    built = "const $ = (id) => document.getElementById(id);"  # the layout builder's script
+    assert built not in result.html_path.read_text() and "<script" in result.html_path.read_text()
+    assert not any("built from the layout" in n for n in result.notes)
+
+
+@pytest.mark.models
 def test_bad_sketches_get_a_clear_message_and_no_page(pipeline, tmp_path: Path) -> None:  # noqa: ANN001
     pdf = tmp_path / "sketch.png"
     pdf.write_bytes(b"%PDF-1.7\n1 0 obj <<>> endobj\n")

@@ -7,7 +7,9 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 # The element kinds the reader reports and the checker counts on a rendered page.
-KINDS = ("heading", "text", "button", "input", "textarea", "checkbox", "image", "nav", "box")
+KINDS = (
+    "heading", "text", "button", "link", "input", "textarea", "checkbox", "image", "nav", "box",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -69,9 +71,12 @@ class SketchLayout:
 
     elements: tuple[Element, ...]
     rows: tuple[tuple[int, ...], ...] = field(default=())
+    aspect: float = 0.0  # the sketch's width / height (0: unknown), for pictures' proportions
 
     @classmethod
-    def from_elements(cls, elements: list[Element] | tuple[Element, ...]) -> SketchLayout:
+    def from_elements(
+        cls, elements: list[Element] | tuple[Element, ...], aspect: float = 0.0
+    ) -> SketchLayout:
         """Sorts elements top to bottom and groups those whose vertical spans overlap by half
         of the smaller one into rows."""
         ordered = sorted(elements, key=lambda e: (e.box.cy, e.box.cx))
@@ -82,7 +87,7 @@ class SketchLayout:
             else:
                 rows.append([i])
         grouped = tuple(tuple(sorted(r, key=lambda i: ordered[i].box.cx)) for r in rows)
-        return cls(tuple(ordered), grouped)
+        return cls(tuple(ordered), grouped, aspect)
 
     def texts(self) -> list[str]:
         """Every sketched string (nav items one by one)."""
@@ -108,13 +113,15 @@ class SketchLayout:
         return "\n".join(lines)
 
     def to_json(self) -> str:
-        return json.dumps({"elements": [asdict(e) for e in self.elements]}, indent=1)
+        elements = [asdict(e) for e in self.elements]
+        return json.dumps({"elements": elements, "aspect": self.aspect}, indent=1)
 
     @classmethod
     def from_json(cls, text: str) -> SketchLayout:
         data = json.loads(text)
         return cls.from_elements(
-            [Element(e["kind"], e["text"], Box(**e["box"])) for e in data["elements"]]
+            [Element(e["kind"], e["text"], Box(**e["box"])) for e in data["elements"]],
+            data.get("aspect", 0.0),
         )
 
 
@@ -122,3 +129,65 @@ def same_row(a: Box, b: Box) -> bool:
     """Side by side: their vertical spans overlap by half of the smaller one."""
     shared = min(a.y1, b.y1) - max(a.y0, b.y0)
     return shared > 0.5 * min(a.height, b.height)
+
+
+Node = int | tuple[str, list["Node"]]  # an element index, or ("row" | "col", children)
+
+
+def structure(layout: SketchLayout, members: list[int]) -> Node:
+    """Rows and columns of `members` by recursive XY cuts: split where a horizontal gap runs
+    across them all (a column of bands), else where a vertical gap does (a row of columns);
+    elements that overlap both ways fall back to rows of vertical-span overlap."""
+    els = layout.elements
+    if len(members) == 1:
+        return members[0]
+    for axis, kind in ((1, "col"), (0, "row")):
+        groups = _split(members, [_edges(els[i].box, axis) for i in members])
+        if len(groups) > 1:
+            return (kind, [structure(layout, g) for g in groups])
+    kept = [[i for i in r if i in members] for r in rows_of(layout, [-1] * len(els))]
+    return ("col", [r[0] if len(r) == 1 else ("row", list(r)) for r in kept if r])
+
+
+def _split(members: list[int], spans: list[tuple[float, float]]) -> list[list[int]]:
+    """Members grouped where a gap runs between their spans (sorted by span start)."""
+    order = sorted(range(len(members)), key=lambda k: spans[k])
+    groups: list[list[int]] = []
+    end = -1.0
+    for k in order:
+        start, stop = spans[k]
+        if groups and start < end - 0.004:  # a hand-drawn overlap of a few pixels is a gap
+            groups[-1].append(members[k])
+            end = max(end, stop)
+        else:
+            groups.append([members[k]])
+            end = stop
+    return groups
+
+
+def _edges(box, axis: int) -> tuple[float, float]:  # noqa: ANN001
+    return (box.x0, box.x1) if axis == 0 else (box.y0, box.y1)
+
+
+def span(layout: SketchLayout, node: Node) -> tuple[float, float]:
+    """The horizontal extent of a node."""
+    if isinstance(node, int):
+        b = layout.elements[node].box
+        return b.x0, b.x1
+    spans = [span(layout, c) for c in node[1]]
+    return min(s[0] for s in spans), max(s[1] for s in spans)
+
+
+def rows_of(
+    layout: SketchLayout, parent: list[int], container: int | None = None
+) -> list[list[int]]:
+    """The element indices of one container (all of them when None), grouped into rows."""
+    els = layout.elements
+    members = [i for i in range(len(els)) if container is None or parent[i] == container]
+    rows: list[list[int]] = []
+    for i in sorted(members, key=lambda i: (els[i].box.cy, els[i].box.cx)):
+        if rows and same_row(els[rows[-1][0]].box, els[i].box):
+            rows[-1].append(i)
+        else:
+            rows.append([i])
+    return [sorted(r, key=lambda i: els[i].box.cx) for r in rows]

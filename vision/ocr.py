@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from assistant_app.core.errors import ModelUnavailable
+from vision.ocr_words import SURE, correct, respace
 
 if TYPE_CHECKING:
     from models.store import ModelStore
@@ -79,7 +80,9 @@ class RapidOcrReader:
         lines = []
         for points, text, score in result or []:
             quad = np.asarray(points, dtype=np.float32).reshape(4, 2)
-            text = str(text).strip()
+            text = respace(str(text).strip())
+            if float(score) < SURE:
+                text = correct(text)
             if text and float(score) >= self.min_confidence:
                 (x0, y0), (x1, y1) = quad.min(axis=0), quad.max(axis=0)
                 # Corners run clockwise from top-left: 0-3 and 1-2 are the line's sides.
@@ -88,6 +91,20 @@ class RapidOcrReader:
                 lines.append(OcrLine(text, float(score), box, float(tall)))
         log.debug("OCR read %d lines", len(lines))
         return lines
+
+    def recognise(self, crop: np.ndarray) -> tuple[str, float]:
+        """The text of one line already cut out (no detection), and how sure it is."""
+        if crop.ndim == 2:
+            crop = np.repeat(crop[..., None], 3, axis=2)
+        if min(crop.shape[:2]) < 8:
+            return "", 0.0
+        result, _ = self._engine(
+            np.ascontiguousarray(crop[..., ::-1]), use_det=False, use_cls=False, use_rec=True
+        )
+        if not result:
+            return "", 0.0
+        text, score = result[0]
+        return respace(str(text).strip()), float(score)
 
 
 def create_ocr(store: ModelStore, *, threads: int = 0) -> RapidOcrReader:

@@ -13,10 +13,11 @@ from vision.layout import Box, Element, SketchLayout, same_row
 from vision.render import PageRenderer, RenderedElement, RenderedPage
 
 # Kinds compared by count and matched by position; "box" (a container) has no DOM counterpart.
-COUNTED = ("heading", "text", "button", "input", "textarea", "checkbox", "image", "nav")
+COUNTED = ("heading", "text", "button", "link", "input", "textarea", "checkbox", "image", "nav")
 EXACT_KINDS = ("button", "input", "textarea", "checkbox")  # controls must all be there
 PLURAL = {
-    "heading": "headings", "text": "text blocks", "button": "buttons", "input": "input fields",
+    "heading": "headings", "text": "text blocks", "button": "buttons", "link": "links",
+    "input": "input fields",
     "textarea": "text areas", "checkbox": "checkboxes", "image": "images",
     "nav": "navigation bars",
 }  # fmt: skip
@@ -332,7 +333,7 @@ def _counts(layout: SketchLayout, page: RenderedPage) -> tuple[KindCount, ...]:
 
 
 def _interactions(layout: SketchLayout, page: RenderedPage, pairs: list) -> tuple:
-    by_element = {id(page.elements[c.element]): c for c in page.clicks}
+    by_element = {id(page.elements[c.element]): c for c in page.clicks if not c.again}
     matched = {id(s): p for s, p in pairs}
     out = []
     for s in layout.elements:

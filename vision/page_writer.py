@@ -28,11 +28,14 @@ SYSTEM = (
 # goes in afterwards: the model writes only what differs per sketch, about half the tokens.
 STYLE_SLOT = '<link rel="stylesheet" href="style.css">'
 HOUSE_STYLE = """<style>
-body { font-family: system-ui, sans-serif; max-width: 760px; margin: 2rem auto; padding: 0 1rem;
+body { font-family: system-ui, sans-serif; max-width: 960px; margin: 2rem auto; padding: 0 1rem;
        line-height: 1.5; color: #222; background: #fff; }
 h1 { font-size: 1.8rem; margin: 0 0 1rem; }
 .row { display: flex; gap: 0.75rem; align-items: center; flex-wrap: wrap; margin: 0.5rem 0; }
 .row > * { margin: 0; }
+.cell > :first-child { margin-top: 0; } .cell > :last-child { margin-bottom: 0; }
+.grid { display: grid; grid-template-columns: repeat(var(--cols), minmax(0, 1fr)); gap: 1rem; }
+.grid > .box { margin: 0; }
 nav { display: flex; gap: 1.5rem; padding: 0.5rem 0; margin-bottom: 1rem;
       border-bottom: 1px solid #ddd; }
 nav a { color: #0b57d0; text-decoration: none; }
@@ -89,6 +92,7 @@ TAGS = {
     "heading": "<h1> for the heading",
     "text": "<p> for text",
     "button": "<button> for buttons",
+    "link": '<a href="#"> for links',
     "input": "<label> with its text, then <input>, for each input field",
     "textarea": "<label> with its text, then <textarea>, for each text area",
     "checkbox": "<input type=checkbox> with its <label> for checkboxes",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import shutil
@@ -46,7 +47,9 @@ _COLLECT_JS = r"""
   const linkRow = (el) => {
     if (/^(P|SPAN|A|BODY|HTML)$/.test(el.tagName)) return false;
     const links = [...el.querySelectorAll("a")];
-    const holders = [...el.children].filter((c) => c.tagName === "A" || c.querySelector("a"));
+    // Links side by side as menus are written (<a>s, <li>s holding them); not one per layout cell.
+    const holders = [...el.children].filter((c) => c.tagName === "A" ||
+      (c.tagName === "LI" && c.querySelector("a")));
     if (links.length < 3 || holders.length < 3) return false;
     const rs = links.map((a) => a.getBoundingClientRect()).filter((r) => r.height > 0);
     return rs.length >= 3 && rs.every((r) => Math.abs(r.top - rs[0].top) < Math.max(r.height, 8));
@@ -62,6 +65,7 @@ _COLLECT_JS = r"""
     if (/^(img|svg|canvas|video)$/.test(t) || role === "img") return "image";
     if (t === "nav" || role === "navigation" || linkRow(el)) return "nav";
     if (getComputedStyle(el).backgroundImage.includes("url(")) return "image";
+    if (t === "a" && el.hasAttribute("href") && !el.closest("nav")) return "link";
     const own = [...el.childNodes].some((c) => c.nodeType === 3 && c.textContent.trim());
     return own ? "text" : null;
   };
@@ -203,6 +207,7 @@ class ClickResult:
     new_text: tuple[str, ...] = ()
     reloaded: bool = False
     error: str = ""
+    again: bool = False  # a second click, after the other buttons (see _click_all)
 
 
 @dataclass(frozen=True)
@@ -377,13 +382,20 @@ class PageRenderer:
     def _click_all(
         self, page, cdp, elements: tuple[RenderedElement, ...]
     ) -> tuple[ClickResult, ...]:
-        results = []
-        for i, el in enumerate(elements):
-            if el.kind != "button" or not el.visible or el.ref < 0 or len(results) >= MAX_CLICKS:
-                continue
+        results: list[ClickResult] = []
+        buttons = [(i, el) for i, el in enumerate(elements) if el.kind == "button" and el.ref >= 0]
+        for i, el in (b for b in buttons if b[1].visible and len(results) < MAX_CLICKS):
             results.append(self._click(page, cdp, i, el))
             if results[-1].error == FROZE:
-                break
+                return tuple(results)
+        # Buttons whose first click showed nothing new get a second, after the others (the tab
+        # already open). The checker judges first clicks only: a reveal that first hides is broken.
+        again = {r.element for r in results if not r.new_text and not r.error}
+        for i, el in buttons:
+            if i in again and len(results) < 2 * MAX_CLICKS:
+                results.append(dataclasses.replace(self._click(page, cdp, i, el), again=True))
+                if results[-1].error == FROZE:
+                    break
         return tuple(results)
 
     def _click(self, page, cdp, index: int, el: RenderedElement) -> ClickResult:

@@ -28,7 +28,7 @@ class Shape:
         return self.box[3] - self.box[1]
 
 
-def ink_mask(rgb: np.ndarray) -> np.ndarray:
+def ink_mask(rgb: np.ndarray, *, faint: bool = False) -> np.ndarray:
     """Dark strokes as 255 on 0. Each pixel is compared with the paper around it (a blurred
     max filter), so pencil on off-white paper, shadows and uneven light all work."""
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if rgb.ndim == 3 else rgb
@@ -37,7 +37,9 @@ def ink_mask(rgb: np.ndarray) -> np.ndarray:
     paper = cv2.dilate(gray, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     paper = cv2.GaussianBlur(paper, (0, 0), k / 2)
     ratio = gray / np.maximum(paper, 1.0)
-    mask = ((ratio < 0.8) & (paper - gray > 18)).astype(np.uint8) * 255
+    # `faint`: light pencil too (for long strokes only: it also takes in paper blotches).
+    darker, by = (0.9, 10) if faint else (0.8, 18)
+    mask = ((ratio < darker) & (paper - gray > by)).astype(np.uint8) * 255
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     specks = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] < 12)
     specks = specks[specks > 0]
@@ -46,15 +48,37 @@ def ink_mask(rgb: np.ndarray) -> np.ndarray:
     return mask
 
 
-def find_shapes(ink: np.ndarray) -> list[Shape]:
-    """Rectangles and horizontal lines in an ink mask; anything touching the image edge (the
-    edge of the paper in a photo) is left out."""
+def find_shapes(ink: np.ndarray, faint: np.ndarray | None = None) -> list[Shape]:
+    """Rectangles and horizontal lines in an ink mask (`faint`: a more sensitive one, whose long
+    straight strokes join the search); anything touching the image edge (the edge of the
+    paper in a photo) is left out."""
     side = max(ink.shape)
     closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, _disk(_odd(side * 0.006, 5)))
     # A second, coarser pass closes corners left open by a wider gap (about 1.3% of the page).
     wide = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, _disk(_odd(side * 0.013, 11)))
+    # A third pass for faint strokes broken in places (pencil grain) or sides that stop short
+    # of a corner: long straight runs only (no letter has one) are extended along themselves.
+    runs = _long_runs(ink if faint is None else faint, side)
+    along = cv2.morphologyEx(ink | runs, cv2.MORPH_CLOSE, _disk(5))
     rects = _drop_duplicates(find_rects(closed) + find_rects(wide))
+    rects = _drop_duplicates(rects + [r for r in find_rects(along) if not _merges(r, rects)])
     return rects + find_hlines(closed)
+
+
+def _long_runs(ink: np.ndarray, side: int) -> np.ndarray:
+    """Horizontal and vertical strokes at least 3% of the page long (grain gaps of a few
+    pixels first filled), with gaps of up to 3.5% of the page along them bridged."""
+    length, gap = _odd(side * 0.03), _odd(side * 0.035)
+    out = np.zeros_like(ink)
+    for horizontal in (True, False):
+        runs = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, _line(5, horizontal))
+        runs = cv2.morphologyEx(runs, cv2.MORPH_OPEN, _line(length, horizontal))
+        out |= cv2.morphologyEx(runs, cv2.MORPH_CLOSE, _line(gap, horizontal))
+    return out
+
+
+def _line(n: int, horizontal: bool) -> np.ndarray:
+    return np.ones((1, n) if horizontal else (n, 1), np.uint8)
 
 
 def find_rects(closed: np.ndarray) -> list[Shape]:
@@ -78,13 +102,19 @@ def find_rects(closed: np.ndarray) -> list[Shape]:
 def find_hlines(closed: np.ndarray) -> list[Shape]:
     """Strokes much wider than tall that are not part of a rectangle."""
     h, w = closed.shape
-    count, _, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
     lines = []
     for i in range(1, count):
         x, y, cw, ch = stats[i, :4]
         box = (int(x), int(y), int(x + cw), int(y + ch))
-        if cw >= 0.08 * w and ch <= max(14, 0.06 * cw) and not _touches_edge(box, w, h):
-            lines.append(Shape("hline", box))
+        if cw < 0.04 * w or ch > 0.25 * cw or _touches_edge(box, w, h):
+            continue
+        if ch > max(14, 0.06 * cw):  # a tilted line is taller than its stroke: measure across
+            points = cv2.findNonZero((labels[y : y + ch, x : x + cw] == i).astype(np.uint8))
+            (_, _), (rw, rh), _ = cv2.minAreaRect(points)
+            if min(rw, rh) > max(14, 0.04 * max(rw, rh)):
+                continue
+        lines.append(Shape("hline", box))
     return lines
 
 
@@ -101,24 +131,46 @@ def _solid_box(contour: np.ndarray, rect: tuple[int, int, int, int], min_side: i
     bx, by, bw, bh = cv2.boundingRect(points)
     if bw < min_side or bh < min_side:
         return None
-    if cv2.countNonZero(opened) < 0.88 * bw * bh:
+    # It must fill its box; a tilted box (a tilted page, a slanted hand) its turned box.
+    (_, _), (rw, rh), _ = cv2.minAreaRect(points)
+    if cv2.countNonZero(opened) < 0.88 * min(bw * bh, rw * rh):
         return None
     return (x - pad + bx, y - pad + by, x - pad + bx + bw, y - pad + by + bh)
 
 
+def _merges(rect: Shape, found: list[Shape]) -> bool:
+    """Whether `rect` is two found rectangles bridged into one (side by side boxes whose
+    facing sides ran close): it holds two or more that each fill a quarter of it."""
+    area = rect.width * rect.height
+    big = [
+        f for f in found
+        if f.width * f.height >= 0.25 * area and _iou(f.box, rect.box) < 0.6
+        and f.box[0] >= rect.box[0] - 3 and f.box[1] >= rect.box[1] - 3
+        and f.box[2] <= rect.box[2] + 3 and f.box[3] <= rect.box[3] + 3
+    ]  # fmt: skip
+    return len(big) >= 2
+
+
 def _crossed(closed: np.ndarray, box: PixelBox) -> bool:
-    """Both diagonals inked along most of their length (ignoring the frame itself)."""
+    """Both diagonals inked along most of their length (ignoring the frame itself). A tilted
+    or wobbly box's diagonals run a little off the corner-to-corner line: each may start and
+    end up to 6% of the width above or below its corner."""
     x0, y0, x1, y1 = box
     if min(x1 - x0, y1 - y0) < 40:
         return False
-    near = cv2.dilate(closed, np.ones((7, 7), np.uint8))
+    near = cv2.dilate(closed[y0:y1, x0:x1], np.ones((7, 7), np.uint8)) > 0
+    w, h = x1 - x0 - 1, y1 - y0 - 1
     t = np.linspace(0.15, 0.85, 40)
-    hits = []
-    for ya, yb in ((y0, y1), (y1, y0)):
-        xs = (x0 + (x1 - x0) * t).astype(int)
-        ys = (ya + (yb - ya) * t).astype(int)
-        hits.append(float(np.mean(near[ys, xs] > 0)))
-    return min(hits) >= 0.8
+    xs = (w * t).astype(int)
+    shifts = np.linspace(-0.06 * w, 0.06 * w, 9)
+    for ya, yb in ((0, h), (h, 0)):
+        best = 0.0
+        for da in shifts:
+            ys = np.clip(ya + da + (yb - ya + shifts[:, None] - da) * t, 0, h).astype(int)
+            best = max(best, float(near[ys, xs].mean(axis=1).max()))
+        if best < 0.8:
+            return False
+    return True
 
 
 def _drop_duplicates(shapes: list[Shape]) -> list[Shape]:

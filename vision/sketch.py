@@ -7,18 +7,21 @@ import io
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from assistant_app.core.cancel import CancelToken
 from assistant_app.core.config import Config, SketchConfig, data_dir
 from assistant_app.core.engines import ChatModel
+from assistant_app.core.errors import UserVisibleError
 from models.vision_llm import sketch_prompt
 from vision.image_input import load_image
 from vision.layout import SketchLayout
 from vision.ocr import TextReader
+from vision.page_builder import build_page
 from vision.page_check import PageReport, check_page
+from vision.page_words import write_words
 from vision.page_writer import write_page, writer_prefix
 from vision.render import PageRenderer
 from vision.sketch_reader import read_sketch
@@ -44,15 +47,20 @@ class SketchResult:
     rounds: int  # pages written: 1, or more after repairs
     seconds: float
     notes: tuple[str, ...]  # e.g. "used the first frame of an animated image"
+    # Seconds per stage: read (OCR and shapes), write (the model), render (the browser's
+    # check), repair (rewrites and their checks).
+    timings: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> str:
         """One paragraph for the user: the score and what is still off."""
         r = self.report
         verdict = "matches the sketch" if r.passed else "differs from the sketch"
+        split = ", ".join(f"{k} {v:.1f} s" for k, v in self.timings.items() if v >= 0.05)
         lines = [
             f"The page {verdict}: score {r.score:.2f} (text {r.text_recall:.0%}, elements "
             f"{r.count_accuracy:.0%}, layout {r.block_match:.0%}, buttons working "
-            f"{r.interaction_success:.0%}); {self.rounds} draft(s) in {self.seconds:.0f} s."
+            f"{r.interaction_success:.0%}); {self.rounds} draft(s) in {self.seconds:.0f} s"
+            + (f" ({split})." if split else ".")
         ]
         lines += [f"Still off: {d}" for d in r.differences()[:5] if not r.passed]
         return "\n".join([*self.notes, *lines])
@@ -92,6 +100,7 @@ class SketchToPage:
         """Reads `image`, writes `out_html` and a screenshot beside it (.png)."""
         started = time.monotonic()
         cancel = cancel or CancelToken.never()
+        clock = _Clock()
         progress("reading the sketch")
         loaded = load_image(image)
         layout = read_sketch(loaded.pixels, self.ocr)
@@ -99,10 +108,61 @@ class SketchToPage:
         if self.describer is not None:
             progress("a vision model is reading the sketch too")
             reading = self.describer.describe(_png(loaded.pixels), sketch_prompt(), cancel)
+        clock.lap("read")
         progress(f"found {len(layout.elements)} elements ({_counted(layout)}); writing the page")
-        html = self._write(layout, cancel, progress, reading=reading)
+        notes = list(loaded.notes)
+        if self.settings.writer == "layout":
+            html, report, rounds = self._build(layout, cancel, progress, clock)
+        else:
+            html, report, rounds = self._draft_and_repair(layout, cancel, progress, clock, reading)
+            if report.failure or report.js_errors:
+                # Never ship a script that throws: the page built from the layout does not.
+                progress("the model's page has script errors: building it from the layout")
+                notes.append(
+                    "The model's page threw script errors; this one is built from the layout."
+                )
+                html, report, _ = self._build(layout, cancel, progress, clock)
+        out_html.parent.mkdir(parents=True, exist_ok=True)
+        out_html.write_text(html, encoding="utf-8")
+        shot = out_html.with_suffix(".png")
+        shot.write_bytes(report.screenshot_png)
+        return SketchResult(
+            out_html, shot, layout, report, rounds, time.monotonic() - started, tuple(notes),
+            clock.laps,
+        )  # fmt: skip
+
+    def _build(
+        self, layout: SketchLayout, cancel: CancelToken, progress: Progress, clock: _Clock
+    ) -> tuple[str, PageReport, int]:
+        """The page built from the layout, with the words the model writes for it."""
+        progress("writing the page's texts")
+        words = write_words(
+            self.model, layout, cancel, marker=self.marker, temperature=self.settings.temperature
+        )
+        if cancel.cancelled:
+            raise UserVisibleError("Stopped: the page was not finished.")
+        html = build_page(layout, words)
+        clock.lap("write")
         progress("checking the page in a browser")
         report = check_page(html, layout, self.renderer)
+        clock.lap("render")
+        return html, report, 1
+
+    def _draft_and_repair(
+        self,
+        layout: SketchLayout,
+        cancel: CancelToken,
+        progress: Progress,
+        clock: _Clock,
+        reading: str,
+    ) -> tuple[str, PageReport, int]:
+        """The model writes the whole page; a page that differs from the sketch gets up to
+        `repair_rounds` rewrites told the differences; the best scoring one is kept."""
+        html = self._write(layout, cancel, progress, reading=reading)
+        clock.lap("write")
+        progress("checking the page in a browser")
+        report = check_page(html, layout, self.renderer)
+        clock.lap("render")
         best, rounds = (report, html), 1
         while not best[0].passed and rounds <= self.settings.repair_rounds:
             fixes = best[0].differences()[:8]
@@ -111,17 +171,11 @@ class SketchToPage:
                 layout, cancel, progress, previous=best[1], differences=fixes, reading=reading
             )
             report = check_page(html, layout, self.renderer)
+            clock.lap("repair")
             rounds += 1
             if report.score >= best[0].score:
                 best = (report, html)
-        report, html = best
-        out_html.parent.mkdir(parents=True, exist_ok=True)
-        out_html.write_text(html, encoding="utf-8")
-        shot = out_html.with_suffix(".png")
-        shot.write_bytes(report.screenshot_png)
-        return SketchResult(
-            out_html, shot, layout, report, rounds, time.monotonic() - started, loaded.notes
-        )
+        return best[1], best[0], rounds
 
     def _write(
         self, layout: SketchLayout, cancel: CancelToken, progress: Progress, **repair: object
@@ -169,7 +223,8 @@ def create_sketch_to_page(
     )
     model = create_chat_model(llm, store)
     keep = getattr(model, "keep_prefix", None)  # llama.cpp: the prompt's fixed start, evaluated
-    if keep is not None:  # once and kept on disk (~20 s the first time, then under 1 s)
+    if keep is not None and config.sketch.writer == "model":  # once, kept on disk (~20 s the
+        # first time, then under 1 s); the layout writer's short prompts need no kept state
 
         def evaluating(tokens: int) -> None:
             progress(f"preparing the page writer ({tokens} tokens of instructions): only once")
@@ -194,6 +249,19 @@ def _png(pixels) -> bytes:  # noqa: ANN001 - an RGB uint8 array
     out = io.BytesIO()
     Image.fromarray(pixels).save(out, format="PNG")
     return out.getvalue()
+
+
+class _Clock:
+    """Seconds spent per stage, summed over repeated laps of one name."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.monotonic()
+
+    def lap(self, name: str) -> None:
+        now = time.monotonic()
+        self.laps[name] = self.laps.get(name, 0.0) + now - self._last
+        self._last = now
 
 
 def _counted(layout: SketchLayout) -> str:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from assistant_app.core.errors import UserVisibleError
@@ -21,6 +23,8 @@ log = logging.getLogger(__name__)
 BLANK_INK = 0.0004  # fraction of inked pixels below which the page is empty
 HEADING_RATIO = 1.35  # text this much taller than body text is a heading
 NAV_TOP = 0.25  # a nav row lies in the top quarter of the page
+SECOND_LOOK = 0.75  # how sure the recogniser must be of a word in an empty-looking box
+TITLE_TOP, TITLE_RATIO = 0.35, 1.12  # the first line, near the top, a little larger: a heading
 
 
 @dataclass
@@ -51,53 +55,119 @@ def read_sketch(source: str | Path | np.ndarray, ocr: TextReader) -> SketchLayou
             "The sketch looks blank: nothing is drawn on it. Draw the page with a dark pen or "
             "pencil (for a photo: closer, in good light) and try again."
         )
-    lines = [line for line in ocr.read(pixels) if _is_words(line.text)]
-    shapes = [s for s in find_shapes(ink) if _is_drawn(s, lines, w, h)]
+    lines = _join_split_lines([line for line in ocr.read(pixels) if _is_words(line.text)])
+    faint = ink_mask(pixels, faint=True)
+    shapes = [s for s in find_shapes(ink, faint) if _is_drawn(s, lines, w, h)]
+    lines += _second_look(pixels, shapes, lines, ocr)
     if not shapes and not lines:
         raise UserVisibleError(
             "No page elements found in the picture: no drawn boxes, lines or readable text. "
             "Give a sketch of a web page (boxes for buttons and inputs, words written clearly)."
         )
-    elements = classify(shapes, lines, (w, h))
+    elements = classify(shapes, lines, (w, h), underlined=_underlined(ink, lines, shapes))
     log.info(
         "sketch: %d shapes, %d text lines -> %d elements", len(shapes), len(lines), len(elements)
     )
-    return SketchLayout.from_elements(elements)
+    return SketchLayout.from_elements(elements, aspect=w / h)
 
 
-def classify(shapes: list[Shape], lines: list[OcrLine], size: tuple[int, int]) -> list[Element]:
-    """Elements from shapes and text lines in pixels; `size` is the image's (width, height)."""
+def classify(
+    shapes: list[Shape],
+    lines: list[OcrLine],
+    size: tuple[int, int],
+    underlined: frozenset[int] = frozenset(),
+) -> list[Element]:
+    """Elements from shapes and text lines in pixels; `size` is the image's (width, height);
+    `underlined` holds the indices of lines with a stroke under them (links)."""
     w, h = size
     body = _body_height(lines)
     texts = [
         _Item("text", _int_box(line.box), line.text, glyph_height=line.height) for line in lines
     ]
-    # Heading-sized text never labels a field.
-    labels = [t for t in texts if body <= 0 or t.glyph_height < HEADING_RATIO * body]
     out: list[_Item] = []
     rects = sorted((s for s in shapes if s.kind == "rect"), key=lambda s: s.width * s.height)
+    # A table's cells are no controls: their texts are text, in the frame (a box).
+    cells, frames = _table_cells(rects)
+    in_cells = [t for t in texts if any(_inside(t.box, c.box, 0.7) for c in cells)]
+    rects = [
+        r for r in rects
+        if r not in cells and r not in frames and not any(_inside(r.box, c.box) for c in cells)
+        and not any(_inside(r.box, f.box) for f in frames)  # cells bridged into one
+    ]  # fmt: skip
+    out += [_Item("box", f.box) for f in frames]
+    for t in in_cells:
+        t.used = True
+        out.append(_Item("text", t.box, t.text))
+    # Heading-sized text never labels a field, nor does the page's title.
+    top = min((t for t in texts if not t.used), key=lambda t: t.box[1], default=None)
+    title = top if top and top.glyph_height >= TITLE_RATIO * body > 0 else None
+    labels = [
+        t
+        for t in texts
+        if not t.used and t is not title
+        and (body <= 0 or t.glyph_height < HEADING_RATIO * body)
+    ]  # fmt: skip
     for rect in rects:
         out.append(_classify_rect(rect, rects, texts, body))
     for item in [o for o in out if o.kind == "checkbox"]:
         item.text = _take_label(item.box, labels, "right")
     for item in [o for o in out if o.kind in ("input", "textarea")]:
         item.text = _take_label(item.box, labels, "left") or _take_label(item.box, labels, "above")
+    buttons = [o for o in out if o.kind == "button"]
     for line in (s for s in shapes if s.kind == "hline"):
-        out += _classify_line(line, texts, labels, w)
+        out += _classify_line(line, texts, labels, w, body, buttons)
     free = [t for t in texts if not t.used]
     out += _nav_rows(free, h)
+    free = [t for t in free if not t.used]
+    # The page's title: its first free line, if a little larger than the usual text.
+    first = min(free, key=lambda t: t.box[1], default=None)
+    boxes = [o.box for o in out if o.kind == "box"]
     for t in free:
-        if not t.used:
-            tall = body > 0 and t.glyph_height >= HEADING_RATIO * body
-            out.append(_Item("heading" if tall else "text", t.box, t.text))
-    return [Element(o.kind, o.text, _normalise(o.box, w, h)) for o in out]
+        tall = body > 0 and t.glyph_height >= HEADING_RATIO * body
+        tall = tall and not any(_inside(t.box, b) for b in boxes)  # a card's title is text
+        title = t is first and t.box[3] <= TITLE_TOP * h and t.glyph_height >= TITLE_RATIO * body
+        link = texts.index(t) in underlined and not (tall or title)
+        out.append(_Item("heading" if tall or title else "link" if link else "text", t.box, t.text))
+    return [Element(o.kind, o.text, _normalise(o.box, w, h)) for o in out if o.kind != "noise"]
+
+
+def _table_cells(rects: list[Shape]) -> tuple[list[Shape], list[Shape]]:
+    """The rectangles that are cells of a drawn table (four or more that tile a larger frame
+    in at least two rows and two columns), and the frames."""
+    cells: list[Shape] = []
+    frames: list[Shape] = []
+    for frame in sorted(rects, key=lambda r: -r.width * r.height):
+        inner = [
+            r
+            for r in rects
+            if r is not frame and not r.crossed and _inside(r.box, frame.box)
+            and _area(r.box) >= 0.02 * _area(frame.box)  # no letter holes
+        ]  # fmt: skip
+        # Cells are the innermost: a rectangle around two cells is two strokes bridged.
+        inner = [a for a in inner if not any(b is not a and _inside(b.box, a.box) for b in inner)]
+        if len(inner) < 4 or sum(_area(r.box) for r in inner) < 0.75 * _area(frame.box):
+            continue
+        tall = statistics.median(r.height for r in inner)
+        wide = statistics.median(r.width for r in inner)
+        rows = _clusters([r.box[1] for r in inner], 0.4 * tall)
+        cols = _clusters([r.box[0] for r in inner], 0.4 * wide)
+        if rows >= 2 and cols >= 2 and frame not in cells:
+            cells += [r for r in inner if r not in cells]
+            frames.append(frame)
+    return cells, frames
+
+
+def _clusters(values: list[float], gap: float) -> int:
+    """How many groups `values` fall into when neighbours closer than `gap` share one."""
+    ordered = sorted(values)
+    return 1 + sum(b - a > gap for a, b in itertools.pairwise(ordered)) if ordered else 0
 
 
 def _classify_rect(rect: Shape, rects: list[Shape], texts: list[_Item], body: float) -> _Item:
-    if rect.crossed:
-        return _Item("image", rect.box)
     children = [r for r in rects if r is not rect and _inside(r.box, rect.box)]
     inner = [t for t in texts if not t.used and _inside(t.box, rect.box, 0.7)]
+    if rect.crossed and not inner:  # (a word across a small box can pass for a cross)
+        return _Item("image", rect.box)
     if children or len(inner) > 1:
         return _Item("box", rect.box)
     if inner:
@@ -106,16 +176,25 @@ def _classify_rect(rect: Shape, rects: list[Shape], texts: list[_Item], body: fl
             t.used = True
             return _Item("button", rect.box, t.text)
         return _Item("box", rect.box)
+    if rect.width < 0.2 * rect.height:
+        return _Item("noise", rect.box)  # a strip: the gap between two boxes, closed
     side = max(rect.width, rect.height)
     if 0.6 <= rect.width / rect.height <= 1.6 and side <= 1.8 * max(body, 20):
         return _Item("checkbox", rect.box)
+    if body > 0 and rect.height < 0.7 * body:
+        return _Item("noise", rect.box)  # flatter than a letter: a closed stroke, no field
     if rect.width >= 2.5 * rect.height and rect.height <= 3 * max(body, 20):
         return _Item("input", rect.box)
     return _Item("textarea", rect.box)
 
 
 def _classify_line(
-    line: Shape, texts: list[_Item], labels: list[_Item], page_w: int
+    line: Shape,
+    texts: list[_Item],
+    labels: list[_Item],
+    page_w: int,
+    body: float,
+    buttons: list[_Item],
 ) -> list[_Item]:
     """A short line with a label is an input; a page-wide rule or an underline is nothing."""
     if line.width >= 0.6 * page_w:
@@ -124,13 +203,24 @@ def _classify_line(
         t
         for t in texts
         if not t.used
-        and 0 <= line.box[1] - t.box[3] <= _height(t.box)
+        and -0.5 * _height(t.box) <= line.box[1] - t.box[3] <= _height(t.box)
         and _overlap_x(t.box, line.box) > 0.6 * _width(t.box)
     ]
     if over and _width(over[0].box) >= 0.6 * line.width:
-        return []  # underlined text
+        link = over[0]  # underlined text: a link, unless a heading is underlined for show
+        if body > 0 and link.glyph_height >= HEADING_RATIO * body:
+            return []
+        link.used = True
+        return [_Item("link", link.box, link.text)]
+    if line.width < 0.08 * page_w:
+        return []  # too short for a field: a dash, a stray stroke
     label = _take_label(line.box, labels, "left") or _take_label(line.box, labels, "above")
-    if not label:
+    # A line with a button right after it on its level is a field too ("____ [Search]").
+    beside = any(
+        b.box[1] <= line.box[1] <= b.box[3] and 0 <= b.box[0] - line.box[2] <= 0.3 * line.width
+        for b in buttons
+    )
+    if not label and not beside:
         return []
     return [_Item("input", line.box, label)]
 
@@ -153,7 +243,7 @@ def _take_label(box: PixelBox, texts: list[_Item], side: str) -> str:
             limit = 6 * th
         else:
             gap = box[1] - t.box[3]
-            limit = 1.5 * th
+            limit = 2 * th
             if not box[0] - 2 * th <= t.box[0] <= box[0] + 0.5 * (box[2] - box[0]):
                 continue
         if -0.3 * th <= gap <= limit and gap < best_gap:
@@ -196,13 +286,101 @@ def _rows(items: list[_Item]) -> list[list[_Item]]:
     return [sorted(r, key=lambda t: t.box[0]) for r in rows]
 
 
+def _underlined(ink: np.ndarray, lines: list[OcrLine], shapes: list[Shape]) -> frozenset[int]:
+    """The lines with a stroke under them: an ink row just below the letters that runs along
+    most of the line (a descender's loop covers far less), stops near its ends (a box's edge
+    under a text runs on) and is no box's top edge (a button right under a question)."""
+    found = set()
+    for n, line in enumerate(lines):
+        x0, y0, x1, y1 = _int_box(line.box)
+        th, width = line.height, x1 - x0
+        if width < 10 or any(
+            s.kind == "rect" and y1 - 0.35 * th <= s.box[1] <= y1 + 0.8 * th
+            and _overlap_x(s.box, (x0, y0, x1, y1)) > 0.5 * width
+            for s in shapes
+        ):  # fmt: skip
+            continue
+        reach = int(0.4 * width)
+        lo, hi = max(0, x0 - reach), min(ink.shape[1], x1 + reach)
+        lift = int(0.3 * th)  # rows above each candidate: the letters' lower part
+        top = max(0, int(y1 - 0.35 * th) - lift)
+        band = ink[top : int(y1 + 0.6 * th), lo:hi]
+        if band.shape[0] <= lift:
+            continue
+        inked = cv2.morphologyEx(band, cv2.MORPH_CLOSE, np.ones((1, 9), np.uint8)) > 0
+        under = inked[:, x0 - lo : x1 - lo].mean(axis=1)
+        beyond = np.concatenate([inked[:, : x0 - lo], inked[:, x1 - lo :]], axis=1)
+        outside = beyond.mean(axis=1) if beyond.shape[1] else np.zeros(len(under))
+        # A line of its own: dense along the text, sparse beyond it and sparse just above.
+        line = (under[lift:] >= 0.75) & (outside[lift:] <= 0.3) & (under[:-lift] < 0.5)
+        if np.any(line):
+            found.add(n)
+    return frozenset(found)
+
+
+def _join_split_lines(lines: list[OcrLine]) -> list[OcrLine]:
+    """One line for a big heading the detector cut at a wide word space ("OPENING" "HOURS"):
+    heading-sized neighbours on one baseline, about as tall, less than a letter height apart."""
+    body = _body_height(lines)
+    big = [line for line in lines if body > 0 and line.height >= HEADING_RATIO * body]
+    merged: list[OcrLine] = []
+    for line in sorted(big, key=lambda line: line.box[0]):
+        for k, left in enumerate(merged):
+            if _continues(left, line):
+                box = (left.box[0], min(left.box[1], line.box[1]), line.box[2],
+                       max(left.box[3], line.box[3]))  # fmt: skip
+                text, sure = f"{left.text} {line.text}", min(left.confidence, line.confidence)
+                merged[k] = OcrLine(text, sure, box, max(left.height, line.height))
+                break
+        else:
+            merged.append(line)
+    return [line for line in lines if line not in big] + merged
+
+
+def _continues(left: OcrLine, right: OcrLine) -> bool:
+    h = max(left.height, right.height)
+    shared = min(left.box[3], right.box[3]) - max(left.box[1], right.box[1])
+    gap = right.box[0] - left.box[2]
+    return (
+        shared >= 0.6 * min(left.box[3] - left.box[1], right.box[3] - right.box[1])
+        and min(left.height, right.height) >= 0.75 * h
+        and gap <= 0.8 * h
+    )
+
+
+def _second_look(
+    pixels: np.ndarray, shapes: list[Shape], lines: list[OcrLine], ocr: TextReader
+) -> list[OcrLine]:
+    """Labels the text detector missed inside button-shaped boxes (a faint or scrawled word):
+    the recogniser reads each empty box's inside on its own. An empty field reads as nothing."""
+    recognise = getattr(ocr, "recognise", None)
+    if recognise is None:
+        return []
+    h, w = pixels.shape[:2]
+    found = []
+    for s in shapes:
+        x0, y0, x1, y1 = s.box
+        if s.kind != "rect" or s.crossed or not 1.2 <= s.width / max(s.height, 1) <= 8:
+            continue
+        if s.height > 0.15 * h or any(_inside(_int_box(t.box), s.box, 0.5) for t in lines):
+            continue
+        inset = max(3, int(0.12 * s.height))
+        box = (x0 + inset, y0 + inset, x1 - inset, y1 - inset)
+        text, confidence = recognise(pixels[box[1] : box[3], box[0] : box[2]])
+        if _is_words(text) and confidence >= SECOND_LOOK:
+            found.append(OcrLine(text, confidence, box, 0.45 * s.height))
+    return found
+
+
 def _is_drawn(shape: Shape, lines: list[OcrLine], w: int, h: int) -> bool:
     """False for a letter's outline (an O, a D) and for the paper's own edge in a photo."""
     if shape.width * shape.height > 0.75 * w * h:
         return False
     for line in lines:
         box = _int_box(line.box)
-        if _inside(shape.box, box, 0.8) and shape.height <= 1.3 * _height(box):
+        # Mostly inside a text line (an underline touching the letters can close their
+        # outlines past its bottom) and not much taller than it.
+        if _inside(shape.box, box, 0.6) and shape.height <= 1.6 * _height(box):
             return False
     return True
 

@@ -22,6 +22,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--open", action="store_true", help="open the page in the browser after")
     p.add_argument("--model", help="coder model from the catalog (default: [sketch] model)")
+    p.add_argument(
+        "--writer",
+        choices=("layout", "model"),
+        help="layout: build the page from the sketch, the model writes its implied texts; "
+        "model: the model writes the whole page (default: [sketch] writer)",
+    )
     p.add_argument("--no-repair", action="store_true", help="keep the first draft as it is")
 
 
@@ -31,6 +37,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
     if args.model:
         config = config.replace("sketch", model=args.model)
+    if args.writer:
+        config = config.replace("sketch", writer=args.writer)
     if args.no_repair:
         config = config.replace("sketch", repair_rounds=0)
     out = args.output or free_path(args.file.with_suffix(".html"))

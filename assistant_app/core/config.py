@@ -28,6 +28,7 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("vad", "end_of_turn"): ("meaning", "silence"),
     ("voice", "echo_cancellation"): ("webrtc", "speex", "none", "off"),
     ("image", "dtype"): ("float32", "bfloat16"),
+    ("sketch", "writer"): ("layout", "model"),
 }
 
 
@@ -202,6 +203,14 @@ class SketchConfig:
     model: str = _doc(
         "Catalog name of the coder model that writes pages from sketches.",
         default="qwen2.5-coder-1.5b-instruct",
+    )
+    writer: str = _doc(
+        "Who writes the page: 'layout' builds its markup and script from the sketch's rows, "
+        "columns and button labels and the model writes only the texts the sketch implies "
+        "(a punchline, a thank-you), about 3 s; 'model' has the model write the whole page and "
+        "repair it (slower, freer, less reliable; a page whose script throws is replaced by "
+        "the built one).",
+        default="layout",
     )
     max_page_tokens: int = _doc("Longest page the model may write, in tokens.", default=1800)
     temperature: float = _doc(

@@ -1,0 +1,128 @@
+"""Putting right what the text recogniser gets wrong in hand-written words: the spaces it drops
+between narrowly written words, and letters it misreads in a word no dictionary has.
+
+Both use wordninja's English word costs (the log of a word's frequency rank in Wikipedia); a
+word the dictionary knows well, a name, a number or a short code in capitals stays as read."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import string
+
+log = logging.getLogger(__name__)
+
+SURE = 0.97  # lines the recogniser is this sure of are only respaced, never corrected
+# Words of one or two letters that may stand alone when a glued run is split.
+SHORT_WORDS = frozenset(
+    "a i to of in on at by up us me my we no go do be is it an or as so he our".split()
+)
+COMMON = 13.0  # wordninja's cost (log rank) of a usual word; rarer parts leave a run whole
+
+
+def respace(text: str) -> str:
+    """Puts back the spaces the recogniser drops between narrowly written words: a run of
+    letters that is no word but splits into usual ones ("happyreaders"), a word glued to a
+    number ("Join25") and words glued at a comma ("Tuesday,sorry"). Known words, names and
+    codes stay as read."""
+    costs = _word_costs()
+    if costs is None:
+        return text
+
+    def known(word: str) -> bool:
+        w = word.lower()
+        return (len(w) > 2 or w in SHORT_WORDS) and costs.get(w, 99.0) <= COMMON
+
+    def split_run(m: re.Match) -> str:
+        run = m.group(0)
+        if len(run) < 5 or run.lower() in costs:
+            return run
+        import wordninja
+
+        parts = wordninja.split(run)
+        if 2 <= len(parts) <= 4 and all(known(p) for p in parts):
+            return " ".join(parts)
+        return run
+
+    text = re.sub(r"[^\W\d_]+", split_run, text)
+    text = re.sub(
+        r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])",
+        lambda m: " " if _glued_number(text, m.start(), known) else "",
+        text,
+    )
+    text = re.sub(r"(?<=[^\W\d_]{2})([,;!?])(?=[^\W\d_]{2})", r"\1 ", text)
+    # A letter O among digits is a zero ("2O minutes").
+    return re.sub(r"\b(?=[\dO]*\d)[\dO]{2,}\b", lambda m: m.group(0).replace("O", "0"), text)
+
+
+def _glued_number(text: str, at: int, known) -> bool:  # noqa: ANN001
+    """Whether the letters on one side of position `at` (a letter/digit boundary) are a usual
+    word of three or more letters: "Join25" is two words, "A4", "10am" and "2nd" are one."""
+    before = re.search(r"[^\W\d_]+$", text[:at])
+    after = re.match(r"[^\W\d_]+", text[at:])
+    letters = (before or after).group(0) if (before or after) else ""
+    return len(letters) >= 3 and letters.lower() not in ("st", "nd", "rd", "th") and known(letters)
+
+
+@functools.cache
+def _word_costs() -> dict[str, float] | None:
+    """wordninja's English word costs (log frequency rank), or None without the package."""
+    try:
+        import wordninja
+    except ImportError:
+        log.info("wordninja is not installed: glued words stay glued")
+        return None
+    return wordninja.DEFAULT_LANGUAGE_MODEL._wordcost
+
+
+LIKELY = 12.5  # a correction must be at least this usual (about the 20,000 commonest words)
+
+
+def correct(text: str) -> str:
+    """Each word of five or more letters that the dictionary does not have at all, replaced by
+    the most usual word one edit away (two for eight or more letters), keeping its capitals:
+    "Subnit" -> "Submit". Shorter words, and words it knows however rare, stay: a frequency
+    guess corrupts names and codes more often than it mends them (measured on generated
+    sketches)."""
+    costs = _word_costs()
+    if costs is None:
+        return text
+
+    def fix(m: re.Match) -> str:
+        word = m.group(0)
+        low = word.lower()
+        if len(low) < 5 or low in costs:
+            return word
+        best = _nearest(low, costs)
+        if not best:
+            return word
+        if word.isupper():
+            return best.upper()
+        return best.capitalize() if word[0].isupper() else best
+
+    return re.sub(r"[^\W\d_]+", fix, text)
+
+
+def _nearest(word: str, costs: dict[str, float]) -> str:
+    def usual(candidates: set[str]) -> str:
+        known = [(costs[c], c) for c in candidates if costs.get(c, 99.0) <= LIKELY]
+        return min(known)[1] if known else ""
+
+    one = _edits(word)
+    found = usual(one)
+    if found or len(word) < 8:
+        return found
+    return usual({e2 for e1 in one for e2 in _edits(e1)})
+
+
+def _edits(word: str) -> set[str]:
+    """Every string one deletion, swap, replacement or insertion away from `word`."""
+    letters = string.ascii_lowercase
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return {
+        *(a + b[1:] for a, b in splits if b),
+        *(a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1),
+        *(a + c + b[1:] for a, b in splits if b for c in letters),
+        *(a + c + b for a, b in splits for c in letters),
+    }
