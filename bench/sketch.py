@@ -78,7 +78,8 @@ def main() -> None:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         pipeline = create_sketch_to_page(config, renderer)
-        for name, kind, image, truth in cases(args, folder):
+        runs = cases(args, folder)
+        for name, kind, image, truth in runs:
             result = pipeline.run(image, folder / f"{name}.html")
             s = score_page(result.html_path.read_text(), truth, renderer)
             scores.append((s, result))
@@ -96,6 +97,12 @@ def main() -> None:
             )
     print_table(HEADERS, rows)
     n = len(scores)
+    by_hand: dict[str, list[float]] = {}
+    for (s, _), (*_, truth) in zip(scores, runs, strict=True):
+        for font in truth.get("fonts", ["fixture"]):
+            by_hand.setdefault(font.rsplit(".", 1)[0], []).append(s.word_recall)
+    print("\nword recall by hand (pages using it): " + ", ".join(
+        f"{k} {sum(v) / len(v):.2f} ({len(v)})" for k, v in sorted(by_hand.items())))  # fmt: skip
     done = [b for s, _ in scores for b in s.behaviours]
     seconds = [r.seconds for _, r in scores]
     split = {k: median([r.timings.get(k, 0.0) for _, r in scores]) for k in HEADERS[9:13]}

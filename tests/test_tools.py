@@ -223,6 +223,16 @@ def test_the_python_tool_runs_sandboxed_and_attaches_figures(tmp_path) -> None: 
     assert box.get("python").permission == "ask"
 
 
+def test_code_that_opens_a_cited_note_is_told_to_put_the_numbers_in(tmp_path) -> None:  # noqa: ANN001
+    from assistant_app.tools.builtin import NO_FILES, python_tool
+
+    box = ToolBox([python_tool(tmp_path)])
+    missing = box.run(ToolCall("python", {"code": "print(open('notes/budget.md').read())"}))
+    assert "FileNotFoundError" in missing and NO_FILES in missing
+    other = box.run(ToolCall("python", {"code": "print(1 / 0)"}))
+    assert "ZeroDivisionError" in other and NO_FILES not in other
+
+
 def test_a_code_block_answer_runs_as_the_python_tool_when_allowed(tmp_path) -> None:  # noqa: ANN001
     from assistant_app.tools.builtin import python_tool
 

@@ -145,7 +145,7 @@ class _Writer:
         self.layout, self.parent, self.plan, self.ids, self.fill = layout, parent, plan, ids, fill
         self.handlers: list[str] = []
         self.tabs_written: set[int] = set()
-        self.shown: set[str] = set()  # texts buttons show, each once
+        self.shown = set(layout.texts())  # texts on the page: what a button shows is new
         self.headings = 0
 
     def container(self, index: int) -> str:

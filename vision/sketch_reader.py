@@ -322,7 +322,7 @@ def _join_split_lines(lines: list[OcrLine]) -> list[OcrLine]:
     """One line for a big heading the detector cut at a wide word space ("OPENING" "HOURS"):
     heading-sized neighbours on one baseline, about as tall, less than a letter height apart."""
     body = _body_height(lines)
-    big = [line for line in lines if body > 0 and line.height >= HEADING_RATIO * body]
+    big = [line for line in lines if body > 0 and line.height >= TITLE_RATIO * body]
     merged: list[OcrLine] = []
     for line in sorted(big, key=lambda line: line.box[0]):
         for k, left in enumerate(merged):

@@ -31,6 +31,11 @@ def calculator(expression: str) -> str:
 
 
 PREVIEW_LINES = 12  # of each data file a python run made, shown to the model
+# A small model reads a cited note ("Source: notes/budget.md") as a file it can open.
+NO_FILES = (
+    "The code runs in an empty folder: the user's notes and files are not there. Write the "
+    "numbers and text from the conversation into the code itself."
+)
 
 
 def python_tool(keep_dir: Path, tables: TableFiles | None = None) -> Tool:
@@ -54,6 +59,8 @@ def python_tool(keep_dir: Path, tables: TableFiles | None = None) -> Tool:
         lines = [f"stdout:\n{result.stdout}" if result.stdout else "(no output)"]
         if not result.ok:
             lines.append(f"Error: {result.error or 'the code failed'}\n{result.stderr}".strip())
+            if "FileNotFoundError" in result.error + result.stderr:
+                lines.append(NO_FILES)
         lines += [f"attached image: {p}" for p in result.images]
         lines += [f"attached file: {p}" for p in result.files if p not in result.images]
         for name, text in result.texts.items():  # the model states what a table it made holds
