@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from vision.layout import Element, Node, SketchLayout, rows_of, same_row, span, structure
+from vision.page_writer import HOUSE_STYLE
 
 # Button label -> role (first match wins). "tab" is decided by the row, not the label.
 ROLE_PATTERNS = (
@@ -117,8 +118,6 @@ def roles(layout: SketchLayout) -> dict[int, Role]:
 
 def build_page(layout: SketchLayout, fillers: Fillers | None = None, title: str = "") -> str:
     """The whole HTML document for `layout` (house stylesheet inlined, no external URL)."""
-    from vision.page_writer import HOUSE_STYLE
-
     fill = fillers or Fillers()
     parent, plan = parents(layout), roles(layout)
     ids = _unique_names(

@@ -12,12 +12,13 @@ PixelBox = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels
 
 @dataclass(frozen=True)
 class Shape:
-    """A drawn rectangle (`crossed` when it has both diagonals: an image placeholder) or a
-    horizontal line ("hline")."""
+    """A drawn rectangle (`crossed` when it has both diagonals: an image placeholder; `solid`
+    when inked all over: a bullet or a blot, not a box) or a horizontal line ("hline")."""
 
     kind: str  # "rect" | "hline"
     box: PixelBox
     crossed: bool = False
+    solid: bool = False
 
     @property
     def width(self) -> int:
@@ -95,7 +96,9 @@ def find_rects(closed: np.ndarray) -> list[Shape]:
         box = _solid_box(contour, (x, y, cw, ch), min_side)
         if box is None:
             continue
-        found.append(Shape("rect", box, _crossed(closed, box)))
+        x0, y0, x1, y1 = box
+        solid = float(np.mean(closed[y0:y1, x0:x1] > 0)) > 0.6
+        found.append(Shape("rect", box, _crossed(closed, box), solid))
     return _drop_duplicates(found)
 
 

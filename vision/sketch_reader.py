@@ -55,7 +55,7 @@ def read_sketch(source: str | Path | np.ndarray, ocr: TextReader) -> SketchLayou
             "The sketch looks blank: nothing is drawn on it. Draw the page with a dark pen or "
             "pencil (for a photo: closer, in good light) and try again."
         )
-    lines = _join_split_lines([line for line in ocr.read(pixels) if _is_words(line.text)])
+    lines = _join_split_lines([line for line in ocr.read(pixels) if _is_reading(line)])
     faint = ink_mask(pixels, faint=True)
     shapes = [s for s in find_shapes(ink, faint) if _is_drawn(s, lines, w, h)]
     lines += _second_look(pixels, shapes, lines, ocr)
@@ -111,6 +111,8 @@ def classify(
         out.append(_classify_rect(rect, rects, texts, body))
     for item in [o for o in out if o.kind == "checkbox"]:
         item.text = _take_label(item.box, labels, "right")
+        if not item.text:  # a small closed loop with no words beside it: a letter's hole
+            item.kind = "noise"
     for item in [o for o in out if o.kind in ("input", "textarea")]:
         item.text = _take_label(item.box, labels, "left") or _take_label(item.box, labels, "above")
     buttons = [o for o in out if o.kind == "button"]
@@ -176,8 +178,8 @@ def _classify_rect(rect: Shape, rects: list[Shape], texts: list[_Item], body: fl
             t.used = True
             return _Item("button", rect.box, t.text)
         return _Item("box", rect.box)
-    if rect.width < 0.2 * rect.height:
-        return _Item("noise", rect.box)  # a strip: the gap between two boxes, closed
+    if rect.width < 0.2 * rect.height or rect.solid:
+        return _Item("noise", rect.box)  # a strip between two boxes, closed; a list's bullet
     side = max(rect.width, rect.height)
     if 0.6 <= rect.width / rect.height <= 1.6 and side <= 1.8 * max(body, 20):
         return _Item("checkbox", rect.box)
@@ -387,6 +389,12 @@ def _is_drawn(shape: Shape, lines: list[OcrLine], w: int, h: int) -> bool:
 
 def _is_words(text: str) -> bool:
     return bool(re.search(r"\w", text))
+
+
+def _is_reading(line: OcrLine) -> bool:
+    """Words, and not a lone CJK glyph the bilingual recogniser guessed for a scrawl."""
+    guessed = re.search(r"[\u3040-\u30ff\u3400-\u9fff]", line.text) and line.confidence < 0.9
+    return _is_words(line.text) and not guessed
 
 
 def _body_height(lines: list[OcrLine]) -> float:
