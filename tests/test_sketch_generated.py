@@ -106,6 +106,28 @@ def test_a_model_page_whose_script_throws_is_replaced_by_the_built_page(
     assert set(result.timings) >= {"read", "write", "render", "repair"}
 
 
+class _Describer:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def describe(self, image: bytes, prompt: str, cancel: CancelToken) -> str:
+        self.calls += 1
+        return "button | Show more | below the text"
+
+
+def test_a_vision_models_reading_is_asked_for_only_by_the_model_writer(
+    renderer: PageRenderer, tmp_path: Path
+) -> None:
+    page = "<h1>Guest Book</h1><button id=b>Show more</button><p id=t hidden>More</p>"
+    page += "<script>b.onclick = () => { t.hidden = false; };</script>"
+    for writer, replies, calls in (("layout", ["1. More entries soon."], 0), ("model", [page], 1)):
+        seen = _Describer()
+        settings = SketchConfig(writer=writer, repair_rounds=0)
+        run = SketchToPage(FakeChatModel(replies), _Reader(), renderer, settings, seen)
+        run.run(FIXTURES / "injection.png", tmp_path / f"{writer}.html")
+        assert seen.calls == calls, writer
+
+
 # -- generated sketches through the real models ---------------------------------------------
 
 

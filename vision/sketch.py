@@ -104,8 +104,8 @@ class SketchToPage:
         progress("reading the sketch")
         loaded = load_image(image)
         layout = read_sketch(loaded.pixels, self.ocr)
-        reading = ""
-        if self.describer is not None:
+        reading = ""  # a vision model's view joins the model writer's prompt (only there)
+        if self.describer is not None and self.settings.writer == "model":
             progress("a vision model is reading the sketch too")
             reading = self.describer.describe(_png(loaded.pixels), sketch_prompt(), cancel)
         clock.lap("read")

@@ -221,8 +221,8 @@ class SketchConfig:
     )
     vision_model: str = _doc(
         "Catalog name of a vision model (role vlm, e.g. smolvlm-500m-instruct) that also reads "
-        "the sketch; empty = OCR and layout only. Pull it once with `assistant models pull NAME` "
-        "(needs the network).",
+        "the sketch for writer = 'model'; empty = OCR and layout only. Pull it once with "
+        "`assistant models pull NAME` (needs the network).",
         default="",
     )
 
