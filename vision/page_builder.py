@@ -14,34 +14,16 @@ import html
 import re
 from dataclasses import dataclass, field
 
-from vision.layout import Element, Node, SketchLayout, rows_of, same_row, span, structure
+from vision.layout import Element, Node, SketchLayout, span, structure
+from vision.page_roles import Role, parents, roles, slug, unique_names
 from vision.page_writer import HOUSE_STYLE
 
-# Button label -> role (first match wins). "tab" is decided by the row, not the label.
-ROLE_PATTERNS = (
-    ("reveal", r"reveal|show|punchline|answer|spoiler|more|details|expand|read"),
-    ("add", r"\badd\b|new item|\+"),
-    ("submit", r"submit|sign ?up|log ?in|sign ?in|send|register|subscribe|save|join|search|go\b"),
-    ("clear", r"clear|reset|delete|remove"),
-)
 FIXED_WIDTH = ("button", "checkbox", "link")  # kinds that keep their own width in a row
-TAB_LABEL_MAX = 14  # a row of short buttons with no submit among them is a row of tabs
 INPUT_TYPES = (
     (r"e-?mail", "email"), (r"password|passcode|pin\b", "password"), (r"phone|tel", "tel"),
     (r"search|find", "search"), (r"\bage\b|number|qty|quantity|amount", "number"),
     (r"date|birthday", "date"), (r"website|url", "url"),
 )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Role:
-    """What one button does: `kind` is reveal, add, submit, clear, tab or message; `name` is
-    the id stem every element it acts on shares (its own id is name + "-button")."""
-
-    kind: str
-    name: str
-    tabs: tuple[int, ...] = ()  # for a tab: every tab of its row, in order (element indices)
-    fields: tuple[int, ...] = ()  # inputs it reads (add: the one; submit: its form's)
 
 
 @dataclass
@@ -65,62 +47,11 @@ def nearby_text(layout: SketchLayout, button: int) -> str:
     return min(above, key=lambda e: (b.cy - e.box.cy) + 0.5 * abs(e.box.cx - b.cx)).text
 
 
-def parents(layout: SketchLayout) -> list[int]:
-    """Each element's container: the smallest drawn box holding most of it, or -1 (the page)."""
-    out = []
-    for i, e in enumerate(layout.elements):
-        holders = [
-            j
-            for j, b in enumerate(layout.elements)
-            if j != i and b.kind == "box" and b.box.area > e.box.area and _holds(b, e)
-        ]
-        out.append(min(holders, key=lambda j: layout.elements[j].box.area, default=-1))
-    return out
-
-
-def roles(layout: SketchLayout) -> dict[int, Role]:
-    """Element index -> Role for every button, from its label, its row and its container."""
-    els, parent = layout.elements, parents(layout)
-    names = _unique_names(
-        [(i, e.text) for i, e in enumerate(els) if e.kind == "button"], suffix="button"
-    )
-    out: dict[int, Role] = {}
-    rows = [r for c in {-1, *parent} for r in rows_of(layout, parent, c)]
-    for row in rows:
-        buttons = [i for i in row if els[i].kind == "button"]
-        labels = [els[i].text for i in buttons]
-        if (
-            len(buttons) >= 2
-            and len(buttons) == len(row)
-            and all(len(t) <= TAB_LABEL_MAX for t in labels)
-            and not any(_role_of(t) in ("submit", "add") for t in labels)
-            and len({t.lower() for t in labels}) == len(labels)
-        ):
-            for i in buttons:
-                out[i] = Role("tab", names[i], tabs=tuple(buttons))
-    for i, e in enumerate(els):
-        if e.kind != "button" or i in out:
-            continue
-        kind = _role_of(e.text)
-        fields: tuple[int, ...] = ()
-        if kind == "add":
-            near = _nearest_input(layout, parent, i)
-            kind, fields = ("add", (near,)) if near >= 0 else ("message", ())
-        elif kind == "submit":
-            fields = tuple(
-                j
-                for j, f in enumerate(els)
-                if f.kind in ("input", "textarea") and _within(parent, j, parent[i])
-            )
-        out[i] = Role(kind, names[i], fields=fields)
-    return out
-
-
 def build_page(layout: SketchLayout, fillers: Fillers | None = None, title: str = "") -> str:
     """The whole HTML document for `layout` (house stylesheet inlined, no external URL)."""
     fill = fillers or Fillers()
     parent, plan = parents(layout), roles(layout)
-    ids = _unique_names(
+    ids = unique_names(
         [(i, e.text or e.kind) for i, e in enumerate(layout.elements) if e.kind != "button"],
         suffix="field",
     )
@@ -237,7 +168,7 @@ class _Writer:
             return f'<div role="img" aria-label="{text or "picture"}" style="{style}"></div>\n'
         if e.kind == "nav":
             links = "".join(
-                f'<a href="#{_slug(item)}">{_esc(item)}</a>'
+                f'<a href="#{slug(item)}">{_esc(item)}</a>'
                 for item in e.text.split("  ")
                 if item.strip()
             )
@@ -330,56 +261,6 @@ class _Writer:
     def script(self) -> str:
         lines = ["const $ = (id) => document.getElementById(id);", *self.handlers]
         return "\n".join(lines) + "\n"
-
-
-def _holds(outer: Element, inner: Element) -> bool:
-    a, b = outer.box, inner.box
-    w = min(a.x1, b.x1) - max(a.x0, b.x0)
-    h = min(a.y1, b.y1) - max(a.y0, b.y0)
-    return b.area > 0 and max(0.0, w) * max(0.0, h) >= 0.8 * b.area
-
-
-def _within(parent: list[int], i: int, container: int) -> bool:
-    """Whether element `i` lies in `container` (-1: the page, which holds everything)."""
-    while i >= 0:
-        if parent[i] == container:
-            return True
-        i = parent[i]
-    return container == -1
-
-
-def _nearest_input(layout: SketchLayout, parent: list[int], button: int) -> int:
-    """The input an "Add" button reads: one in its row, else the closest one above it in
-    its container; -1 when there is none."""
-    els, b = layout.elements, layout.elements[button].box
-    fields = [j for j, e in enumerate(els) if e.kind in ("input", "textarea")]
-    beside = [j for j in fields if same_row(els[j].box, b)]
-    above = [j for j in fields if parent[j] == parent[button] and els[j].box.cy < b.cy]
-    for group in (beside, above):
-        if group:
-            return min(group, key=lambda j: abs(els[j].box.cy - b.cy) + abs(els[j].box.cx - b.cx))
-    return -1
-
-
-def _role_of(label: str) -> str:
-    return next((k for k, p in ROLE_PATTERNS if re.search(p, label, re.I)), "message")
-
-
-def _unique_names(items: list[tuple[int, str]], suffix: str) -> dict[int, str]:
-    taken: set[str] = set()
-    out = {}
-    for i, text in items:
-        stem = _slug(text) or suffix
-        name = next(
-            c for n in range(1, 999) if (c := stem if n == 1 else f"{stem}-{n}") not in taken
-        )
-        taken.add(name)
-        out[i] = name
-    return out
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:24].strip("-")
 
 
 def _esc(text: str) -> str:

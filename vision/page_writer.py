@@ -13,6 +13,7 @@ from assistant_app.core.errors import UserVisibleError
 from assistant_app.core.messages import ChatMessage
 from models.vision_llm import combine_views
 from vision.layout import Box, Element, SketchLayout
+from vision.page_roles import roles
 
 SYSTEM = (
     "You are a front-end developer. You write one self-contained HTML page from a sketch: no "
@@ -54,29 +55,20 @@ div[role=img] { background: #ddd; min-height: 10rem; border-radius: 6px; }
 ul { padding-left: 1.25rem; }
 .hidden, [hidden] { display: none !important; }
 </style>"""
-# Button label -> what clicking it must do (first match wins), with the way to do it that a
-# small model gets right: the checker clicks every button and looks for new visible text.
+# What clicking each kind of button must do (`page_roles` decides the kind), written the way
+# a small model gets right: the checker clicks every button and looks for new visible text.
 # Every button gets an id from its label, and so does what it acts on: a small model that is
 # told the ids writes a script that finds its elements.
-REVEAL, ADD, SUBMIT = (
-    (
-        r"reveal|show|punchline|answer|spoiler|more",
-        "reveals hidden content: write a fitting text for it (e.g. the punchline) in "
-        '<p id="{id}-text" hidden> right after the button; the click sets its `.hidden = false`',
-    ),
-    (
-        r"\badd\b|new item|\+",
-        "adds to a list: the click appends the input's text as a new <li> to "
-        '<ul id="{id}-list"> below and clears the input',
-    ),
-    (
-        r"submit|sign ?up|log ?in|sign ?in|send|register|subscribe|save|go\b",
-        "submits the form: the click calls event.preventDefault(); if a required field is empty "
-        'it shows an error message, otherwise a thank-you message, in <p id="{id}-result"> '
-        "below the button",
-    ),
-)
-BEHAVIOURS = (REVEAL, ADD, SUBMIT, (r"clear|reset|delete|remove", "clears the inputs or items"))
+DOES = {
+    "reveal": "reveals hidden content: write a fitting text for it (e.g. the punchline) in "
+    '<p id="{id}-text" hidden> right after the button; the click sets its `.hidden = false`',
+    "add": "adds to a list: the click appends the input's text as a new <li> to "
+    '<ul id="{id}-list"> below and clears the input',
+    "submit": "submits the form: the click calls event.preventDefault(); if a required field "
+    'is empty it shows an error message, otherwise a thank-you message, in <p id="{id}-result"> '
+    "below the button",
+    "clear": "clears the inputs or items",
+}
 TABS = (
     'these buttons are tabs: under them, one <div class="panel"> per tab ({panels}): the '
     "first holds the sketched content, the others a line of your own and the `hidden` "
@@ -103,40 +95,20 @@ TAGS = {
 
 
 def implied_behaviour(layout: SketchLayout) -> list[str]:
-    """What each sketched button must do, from its label (and tabs from a row of buttons),
-    naming the ids it and its targets get."""
-    ids = _button_ids(layout)
-    typed = any(e.kind in ("input", "textarea") for e in layout.elements)
-    out = []
-    for row in layout.rows:
-        buttons = [(ids[i], layout.elements[i].text) for i in row if i in ids]
-        if len(buttons) >= 2 and all(len(text) <= 14 for _, text in buttons):
-            if not any(re.search(SUBMIT[0], text, re.I) for _, text in buttons):
-                named = ", ".join(f'"{text}" (id "{name}-button")' for name, text in buttons)
-                panels = ", ".join(f'id "{name}-panel"' for name, _ in buttons)
-                out.append(f"buttons {named}: {TABS.format(panels=panels)}")
-                continue
-        for name, text in buttons:
-            does = next(
-                (d for p, d in BEHAVIOURS if re.search(p, text, re.I) and (typed or d != ADD[1])),
-                OTHER,
-            )
-            out.append(f'button "{text}" (id "{name}-button"): {does.format(id=name)}')
+    """What each sketched button must do (`page_roles.roles`: from its label, its row and its
+    container), naming the ids it and its targets get; a row of tabs is one line."""
+    plan, out = roles(layout), []
+    for i in [i for row in layout.rows for i in row if i in plan]:
+        role, text = plan[i], layout.elements[i].text
+        if role.kind != "tab":
+            does = DOES.get(role.kind, OTHER).format(id=role.name)
+            out.append(f'button "{text}" (id "{role.name}-button"): {does}')
+        elif role.tabs[0] == i:
+            tabs = [(layout.elements[t].text, plan[t].name) for t in role.tabs]
+            named = ", ".join(f'"{label}" (id "{name}-button")' for label, name in tabs)
+            panels = ", ".join(f'id "{name}-panel"' for _, name in tabs)
+            out.append(f"buttons {named}: {TABS.format(panels=panels)}")
     return out
-
-
-def _button_ids(layout: SketchLayout) -> dict[int, str]:
-    """Element index -> a name from the button's label ("reveal-punchline"), unique in the
-    page: the button's id is the name + "-button", what it acts on the name + "-text" etc."""
-    ids: dict[int, str] = {}
-    for i, e in enumerate(layout.elements):
-        if e.kind == "button":
-            name = re.sub(r"[^a-z0-9]+", "-", e.text.lower()).strip("-")[:24].strip("-") or "b"
-            taken = set(ids.values())
-            ids[i] = next(
-                c for n in range(1, 99) if (c := name if n == 1 else f"{name}-{n}") not in taken
-            )
-    return ids
 
 
 def page_prompt(
