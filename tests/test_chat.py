@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from assistant_app.cli.repl import run_repl
+from assistant_app.cli.repl import reply, run_repl
 from assistant_app.core.cancel import CancelToken, TurnCounter
 from assistant_app.kernel.chat import ChatSession
 from tests.fakes import FakeChatModel
@@ -46,7 +46,7 @@ def test_stopped_reply_keeps_only_what_was_shown() -> None:
     model = FakeChatModel(["one two three four"], on_delta=interrupt)
     session = ChatSession(model, "s")
     out = io.StringIO()
-    answer = session.reply("count", out)
+    answer = reply(session, "count", out)
     assert answer == "one two"
     assert out.getvalue() == "one two [stopped]\n"
     assert session.history[-1].content == "one two"

@@ -96,6 +96,9 @@ def test_a_calculator_call_for_a_question_without_numbers_is_not_run() -> None:
     assert misrouted(wrong, "What is the capital of France?")
     assert not misrouted(ToolCall("calculator", {"expression": "pi**2"}), "What is pi squared?")
     assert not misrouted(wrong, "What is 2 plus 2?")  # a number: the error goes back instead
+    fact = ToolCall("calculator", {"expression": "8"})  # a fact, through the calculator
+    assert misrouted(fact, "How many legs does a spider have?") and misrouted(fact, "Is 8 even?")
+    assert not misrouted(ToolCall("calculator", {"expression": "24*60*60"}), "Seconds a day?")
     model = ScriptedToolModel([[ReplyDelta(tool_call=wrong)], [ReplyDelta(text="Paris.")]])
     ran = []
     session = ChatSession(model, "s", ToolBox(default_tools()), on_tool=lambda c, r: ran.append(c))
@@ -111,7 +114,9 @@ def test_a_calculator_call_for_a_question_without_numbers_is_not_run() -> None:
      ("Search my notes for the dentist", False), ("What is 2 plus 2?", False),
      ("Use Python to list primes", False), ("| a | b |", False),
      ("Give me 3 tips for sleeping better.", True), ("Name 5 fruits that are red.", True),
-     ("What is 7 squared?", False), ("Is 2028 a leap year? Use python.", False)],
+     ("What is 7 squared?", False), ("Is 2028 a leap year? Use python.", False),
+     ("Should I bring an umbrella at an 80% chance of rain?", True),
+     ("What is 15% of 80?", False), ("What is 15 percent of 80?", False)],
 )  # fmt: skip
 def test_a_plain_question_is_answered_without_tools(text: str, direct: bool) -> None:
     from assistant_app.kernel.hints import DIRECT, needs_no_tool
@@ -165,24 +170,29 @@ def test_a_tables_sums_go_to_python_or_where_it_cannot_run_to_the_calculator(tmp
 
     table = "| part | units |\n|---|---|\n| bolts | 5 |\n| nuts | 7 |"
 
-    def first_choice(python: str, attached: bool) -> str:
+    def first_step(python: str, attached: bool, text: str) -> tuple[str, list[str]]:
+        """The first step's tool choice, and the calculator results the model read."""
         tools = [t.with_permission(python) if t.name == "python" else t
                  for t in default_tools(tmp_path)]  # fmt: skip
         model = ScriptedToolModel([[ReplyDelta(text="It is 12.")]])
         session = ChatSession(model, "s", ToolBox(tools))
-        text = "What is the total number of units?"
         if attached:
             session.attach_text("stock.md", table)
         else:
             text += f"\n\n{table}"
         "".join(session.stream(text))
-        return model.choices[0]
+        results = [m.content for m in model.seen[0] if m.role == "tool"]
+        return model.choices[0], results
 
-    assert first_choice("allow", attached=False) == "python"
+    most = "Which part has the most units?"
+    assert first_step("allow", False, most) == ("python", [])
     # Python would ask (set to ask, or an attachment is outside text) and nobody can answer
-    # (piped chat): the calculator does sums too.
-    assert first_choice("ask", attached=False) == "calculator"
-    assert first_choice("allow", attached=True) == "calculator"
+    # (piped chat): the calculator must do.
+    assert first_step("ask", False, most) == ("calculator", [])
+    # A column's total is a sum the kernel makes itself; the model answers from its result.
+    for python, attached in (("allow", False), ("ask", False), ("allow", True)):
+        choice, results = first_step(python, attached, "What is the total number of units?")
+        assert choice == "auto" and len(results) == 1 and results[0].startswith("sum(5, 7) = 12")
 
 
 @pytest.mark.parametrize(

@@ -33,6 +33,17 @@ def test_a_markdown_table_becomes_csv_with_missing_cells_empty() -> None:
     assert find_tables("a | b\nno separator here\n") == []
 
 
+def test_a_total_is_the_only_column_of_numbers_or_the_one_named() -> None:
+    files = TableFiles()
+    files.add_from("| product | units |\n|---|---|\n| bolts | 12 |\n| nuts | 5 |\n| pins | ? |")
+    assert files.total("What is the total number of units?") == "sum(12, 5)"
+    assert files.total("Which product has the most units?") == ""  # no total asked
+    files.add_from(ROUNDS)  # the newest table: two columns of numbers
+    assert files.total("What is the total?") == ""  # which one: the model must say
+    assert files.total("Add up the valuation column.") == "sum(1000)"
+    assert files.total("What is the total amount ($M)?") == "sum(4.5, 1800, 100)"
+
+
 SHOW = "print(open('table_1.csv').read())"
 
 

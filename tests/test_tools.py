@@ -239,7 +239,9 @@ def test_a_code_block_answer_runs_as_the_python_tool_when_allowed(tmp_path) -> N
     block = "Here:\n```python\nprint(6 * 7)\n```\nThat prints it."
     asked = []
     for allowed in (False, True):
-        model = ScriptedToolModel([[ReplyDelta(text=block)]])
+        # Refused, the model answers once more, in words (no tools offered).
+        steps = [[ReplyDelta(text=block)], [ReplyDelta(text="It is 6 x 7, forty-two.")]]
+        model = ScriptedToolModel(steps)
         session = ChatSession(
             model,
             "s",
@@ -249,6 +251,8 @@ def test_a_code_block_answer_runs_as_the_python_tool_when_allowed(tmp_path) -> N
         reply = "".join(session.stream("What is 6 times 7? Use Python."))
         assert reply.startswith(block)
         assert ("42" in reply) is allowed and ("did not allow" in reply) is not allowed
+        assert reply.endswith("forty-two.") is not allowed
+        assert model.offered[1:] == ([] if allowed else [[]])
         assert [m.role for m in session.history] == ["user", "assistant", "tool", "assistant"]
     assert [c.arguments["code"] for c in asked] == ["print(6 * 7)\n"] * 2
 

@@ -17,20 +17,39 @@ from tests.test_tools import ScriptedToolModel
 from tests.voice_harness import Harness
 
 
-def test_a_spoken_sum_goes_through_the_calculator_with_a_progress_line(make) -> None:  # noqa: F811
-    # The question spells the sum out: the kernel makes the call, the model states the result.
-    model = ScriptedToolModel([[ReplyDelta(text="1234 times 5678 is 7006652.")]])
+def test_a_spoken_sum_is_answered_at_once_in_the_kernels_words(make) -> None:  # noqa: F811
+    # The question spells the sum out: the kernel makes the call and says the result itself,
+    # with no progress line and no wait for the model.
+    model = ScriptedToolModel([])
     h: Harness = make([], ["What is 1234 times 5678?"], model=model, tools=ToolBox(default_tools()))
+    phrases: list[str] = []  # progress lines and questions said before the reply
+    h.loop._say = lambda phrase, turn: phrases.append(phrase)
+    h.say(30)
+    h.play_until("reply_done")
+    said = [e.text for e in h.kinds("sentence")]
+    assert said == ["1,234 times 5,678 is 7,006,652."] and phrases == []
+    assert [m.role for m in h.session.history] == ["user", "assistant", "tool", "assistant"]
+    assert h.session.history[2].content == "1234 * 5678 = 7006652"
+    assert h.session.history[-1].content == "1,234 times 5,678 is 7,006,652."
+    assert model.seen == []  # the model was not asked
+    # Typed, the same question is answered by the model, from the same result.
+    model.steps.append([ReplyDelta(text="It is 7,006,652.")])
+    assert "".join(h.session.stream("What is 1234 times 5678?")) == "It is 7,006,652."
+
+
+def test_a_spoken_sum_the_model_calls_comes_after_a_progress_line(make) -> None:  # noqa: F811
+    call = ReplyDelta(tool_call=ToolCall("calculator", {"expression": "53 * 31"}))
+    model = ScriptedToolModel([[call], [ReplyDelta(text="53 times 31 is 1643.")]])
+    h: Harness = make([], ["Multiply 53 by 31."], model=model, tools=ToolBox(default_tools()))
     h.say(30)
     h.play_until("reply_done")
     kinds = [e.kind for e in h.events]
     assert kinds.index("first_audio") < kinds.index("answer_audio")  # the progress line first
     assert [m.role for m in h.session.history] == ["user", "assistant", "tool", "assistant"]
-    assert h.session.history[2].content == "1234 * 5678 = 7006652"
-    assert h.session.history[-1].content == "1234 times 5678 is 7006652."
-    assert h.kinds("reply_done")[0].text == "1234 times 5678 is 7006652."
+    assert h.session.history[2].content == "53 * 31 = 1643"
+    assert h.kinds("reply_done")[0].text == "53 times 31 is 1643."
     asked = [m.content for m in model.seen[0] if m.role == "user"][-1]
-    assert asked.startswith("What is 1234") and spoken.STYLE in asked  # written for the ear
+    assert asked.startswith("Multiply 53") and spoken.STYLE in asked  # written for the ear
     assert spoken.STYLE not in model.seen[0][0].content  # the instructions are shared with typing
     assert model.warmed == 1  # the prompt's fixed start was evaluated before the first turn
 

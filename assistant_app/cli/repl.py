@@ -107,7 +107,20 @@ def run_repl(session: ChatSession, stdin: TextIO | None = None, out: TextIO | No
         if text.startswith("/"):
             out.write(f"Unknown command {text}. {HELP}\n")
             continue
-        session.reply(text, out)
+        reply(session, text, out)
+
+
+def reply(session: ChatSession, text: str, out: TextIO) -> str:
+    """Streams the answer to `text` into `out`; Ctrl+C stops it and keeps what was shown."""
+    try:
+        for piece in session.stream(text):
+            out.write(piece)
+            out.flush()
+    except KeyboardInterrupt:
+        session.stop()
+        out.write(" [stopped]")
+    out.write("\n")
+    return session.history[-1].content
 
 
 def _read_block(stdin: TextIO, out: TextIO, interactive: bool) -> str:

@@ -7,7 +7,6 @@ import threading
 import time
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
-from typing import TextIO
 
 from assistant_app.core.cancel import CancelToken, TurnCounter
 from assistant_app.core.engines import ChatModel
@@ -27,6 +26,7 @@ from assistant_app.kernel.hints import (
 )
 from assistant_app.kernel.memory import Memory
 from assistant_app.kernel.repeats import LoopGuard
+from assistant_app.kernel.stated import stated
 from assistant_app.kernel.tables import TableFiles
 from assistant_app.kernel.think import think_longer, wants_thinking
 from assistant_app.kernel.turn import (
@@ -37,11 +37,13 @@ from assistant_app.kernel.turn import (
     ThinkSettings,
     after_result,
     cited,
+    footnotes,
     gave_up,
     last_result,
     tool_failed,
 )
 from assistant_app.security.audit import ToolUse
+from assistant_app.security.demands import echoed, wanted
 from assistant_app.security.untrusted import (
     Ask,
     Attachment,
@@ -204,14 +206,19 @@ class ChatSession:
         choice = route(text, self._offered(), self._tables_now) or "auto"
         if choice == "auto" and needs_no_tool(text):
             choice = "none"  # attached text cannot ask for a tool: only the user's words
-        elif choice == "python" and self._tables_now and not self._runs_unasked("python"):
-            # A sum over a table, where python would wait for a yes nobody can give: the
-            # calculator does sums too.
+        elif (
+            choice == "python"
+            and self._tables_now
+            and (self.tables.total(text) or not self._runs_unasked("python"))
+        ):
+            # A column's total, or a sum where python would wait for a yes nobody can give:
+            # the calculator does sums too.
             choice = "calculator" if "calculator" in self._offered() else choice
-        if choice in ("required", "calculator") and self._spoken is not None:
+        own = written_calculation(text) or self.tables.total(text)  # a column's total
+        own = own if choice == "calculator" else ""
+        if choice in ("required", "calculator") and self._spoken is not None and not own:
             self._spoken.on_step("calculate")  # said now, while the call is being written
         shown: list[str] = []
-        own = written_calculation(text) if choice == "calculator" else ""
         for step in range(self.max_steps):
             if step == 0 and own:
                 # The user wrote the expression ("(46 + 85) x 9", "212°F in Celsius"): the
@@ -242,6 +249,7 @@ class ChatSession:
             if not calls:
                 failed = yield from self._run_written_code("".join(said), turn, token)
                 if failed and step + 1 < self.max_steps:
+                    choice = "none" if failed == "refused" else choice  # then: in words
                     continue  # the model reads the error and tries again
                 yield from self._footnotes(turn, "".join(shown))
                 return
@@ -261,6 +269,9 @@ class ChatSession:
             # Tool results are kept even if the user stops the reply right after.
             results = [ChatMessage("tool", self._run(c, token), name=c.name) for c in calls]
             turn += results
+            if step == 0 and own and self._spoken and (line := stated(own, results[0].content)):
+                yield line  # spoken, the kernel's own calculation is answered at once
+                return
             failed = [m.name for m in results if tool_failed(m.content)]
             if failed and failed[0] not in retried:
                 # A failed call gets one more try, and it must be a call: small models would
@@ -281,33 +292,45 @@ class ChatSession:
         model = (self._spoken and self._spoken.model) or self.model
         prompt = self._prompt(text, turn)
         loop = LoopGuard()  # a reply repeating itself is cut before the repeat
+        # Outside text asking an assistant to say something: the step is checked before shown.
+        held = wanted([d for _, d in self.untrusted.demands], text)
         deltas = model.stream_reply(prompt, specs, token, tool_choice=choice)
         for delta in deltas:
             if delta.tool_call is not None:
                 calls.append(delta.tool_call)
             elif delta.text and (piece := loop.push(guard.push(delta.text))):
                 said.append(piece)
-                yield piece
+                if not held:
+                    yield piece
             if loop.looping:
                 getattr(deltas, "close", lambda: None)()  # the model stops writing now
                 break
         if piece := loop.finish():
             said.append(piece)
-            yield piece
+            if not held:
+                yield piece
         written, rest = guard.finish(False)
+        if found := echoed(held, "".join([*said, rest]), [*calls, *written]):
+            # It obeyed: those sentences are cut as the detector would have, and it writes again.
+            turn[:] = [ChatMessage(m.role, self.untrusted.unsay(found, m.content), m.name,
+                                   m.tool_calls) for m in turn]  # fmt: skip
+            self._context = self.untrusted.unsay(found, self._context)
+            return (yield from self._model_step(text, turn, specs, choice, token))
+        if held:  # checked: none of it carries a demand
+            yield from said
         if rest and opens_a_call(rest) and '"arguments"' in rest:
             written, rest = [rest], ""  # a call, if a malformed one ({{"name": …}})
         return calls, said, written, rest
 
     def _run_written_code(
         self, reply: str, turn: list[ChatMessage], token: CancelToken
-    ) -> Generator[str, None, bool]:
+    ) -> Generator[str, None, str]:
         """Small models answer "plot this" with a ```python block rather than a tool call;
         with the python tool offered, that block runs as the call (permissions still apply).
-        Returns whether it ran and failed."""
+        Returns "failed" or "refused" (the model then tries again), else ""."""
         blocks = re.findall(r"```python\n(.*?)```", reply, re.DOTALL)
         if "python" not in self._offered() or not blocks:
-            return False
+            return ""
         call = ToolCall("python", {"code": blocks[0]}, "call_code")
         result = self._run(call, token)
         turn += [
@@ -316,24 +339,11 @@ class ChatSession:
         ]
         said = "\n".join(ln for ln in result.splitlines() if not ln.startswith("attached "))
         yield f"\n(ran it: {said[:600]})"
-        return tool_failed(result)
+        refused = result == REFUSED.format(call.name)
+        return "refused" if refused else ("failed" if tool_failed(result) else "")
 
     def _footnotes(self, turn: list[ChatMessage], answer: str) -> list[str]:
-        """What the user needs besides the words: the files the answer came from, and the
-        images and files tools made (their paths)."""
-        notes = []
-        if sources := cited(self._passages, answer):
-            notes.append(f"\n(Source: {', '.join(sources)})")
-        trusted = {n for n, t in self.toolbox.tools.items() if not t.untrusted_output}
-        made = [
-            line.split(": ", 1)[1]
-            for m in turn
-            if m.role == "tool" and m.name in trusted  # outside text cannot name files
-            for line in m.content.splitlines()
-            if line.startswith("attached ")
-        ]
-        if made:
-            notes.append(f"\n(attached: {', '.join(made)})")
+        notes = footnotes(self._passages, self.toolbox, turn, answer)
         return [n for n in (*notes, self.untrusted.notice()) if n]
 
     def _think(self, text: str, question: str, token: CancelToken) -> Iterator[str]:
@@ -416,7 +426,7 @@ class ChatSession:
         if decision == "asked-no":
             result = REFUSED.format(call.name)
         else:
-            if spoken is not None and found is not None:
+            if spoken is not None and found is not None and call.call_id != "call_own":
                 spoken.on_step(call.name)
             result = self.toolbox.run(call, token)
         if self.on_tool is not None:
@@ -429,18 +439,6 @@ class ChatSession:
     def stop(self) -> None:
         """Cancels the reply in progress (from any thread)."""
         self.turns.advance()
-
-    def reply(self, text: str, out: TextIO) -> str:
-        """Streams the answer to `text` into `out`; Ctrl+C stops it and keeps what was shown."""
-        try:
-            for piece in self.stream(text):
-                out.write(piece)
-                out.flush()
-        except KeyboardInterrupt:
-            self.stop()
-            out.write(" [stopped]")
-        out.write("\n")
-        return self.history[-1].content
 
 
 def _joined(text: str, data: str) -> str:

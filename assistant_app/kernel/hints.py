@@ -108,10 +108,12 @@ PASSAGES_IN_CODE = (
 
 def needs_no_tool(text: str) -> bool:
     """Whether `text` plainly asks for no tool: no word that may need one, and at most one
-    number with no arithmetic word ("Give me 3 tips", "When did Apollo 11 land?")."""
-    if _TOOL_WORDS.search(text):
+    number with no arithmetic word ("Give me 3 tips", "When did Apollo 11 land?"). A lone
+    percentage is a figure, not a sum ("an 80% chance of rain"): there is nothing to take it of."""
+    if len(_NUMBERS.findall(text)) > 1:
         return False
-    return len(_NUMBERS.findall(text)) <= 1 and not _CUE.search(text)
+    text = re.sub(r"(?<=\d)\s*(?:%|percent\b)", "", text)
+    return not _TOOL_WORDS.search(text) and not _CUE.search(text)
 
 
 def calculation_hint(text: str, offered: set[str]) -> str:
@@ -142,9 +144,14 @@ def wants_a_picture(text: str) -> bool:
 
 
 def misrouted(call: ToolCall, text: str) -> bool:
-    """A calculator call for a message with no number in it whose expression is no arithmetic
-    either ("capital of France"): small models do that with tools offered. It is not run."""
-    if call.name != "calculator" or _NUMBER.search(text):
+    """A calculator call that calculates nothing: a bare number ("8", for how many legs a
+    spider has), or, for a message with no number in it, no arithmetic either ("capital of
+    France"). Small models make them with tools offered. It is not run."""
+    if call.name != "calculator":
+        return False
+    if re.fullmatch(r"\s*[-+]?\d[\d,.]*\s*", str(call.arguments.get("expression", ""))):
+        return True
+    if _NUMBER.search(text):
         return False
     try:
         calculate(str(call.arguments.get("expression", "")))

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 _SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
 # Cells that mean "no value": left empty in the CSV, so pandas reads them as NaN.
+_TOTAL = re.compile(r"\b(?:total|sum|add (?:up|together)|altogether|in all)\b", re.IGNORECASE)
+_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 MISSING = {"", "?", "-", "n/a", "na", "missing", "unknown", "none", "null", "tbd"}
 
 
@@ -78,6 +80,23 @@ class TableFiles:
             "Files in the python tool's folder, kept between runs (the tables the user pasted "
             f"are CSV files; empty cells are missing values): {listed}. Read them from there."
         )
+
+    def total(self, text: str) -> str:
+        """A calculator expression for the total `text` asks of the newest table ("What is the
+        total number of units?"): its only column of numbers, or the one `text` names; else "".
+        Used where python cannot run unasked: the model would add the column up itself."""
+        if not self.files or not _TOTAL.search(text):
+            return ""
+        rows = list(csv.reader(io.StringIO(list(self.files.values())[-1])))
+        numeric = {
+            h: [r[i] for r in rows[1:] if i < len(r) and r[i]]
+            for i, h in enumerate(rows[0])
+            if all(_NUMBER.fullmatch(r[i]) for r in rows[1:] if i < len(r) and r[i])
+        }
+        numeric = {h: v for h, v in numeric.items() if v}
+        named = [h for h in numeric if re.search(rf"(?<!\w){re.escape(h)}(?!\w)", text, re.I)]
+        columns = named if len(named) == 1 else list(numeric)
+        return f"sum({', '.join(numeric[columns[0]])})" if len(columns) == 1 else ""
 
     def clear(self) -> None:
         self.files.clear()

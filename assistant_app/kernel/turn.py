@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from assistant_app.core.engines import ChatModel
 from assistant_app.core.messages import ChatMessage
 from assistant_app.security.untrusted import Ask
+from assistant_app.tools.toolbox import ToolBox
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,27 @@ def cited(passages: list[tuple[str, str]], answer: str) -> list[str]:
         if any(any(c.isdigit() for c in w) for w in shared) or len(shared) >= 2:
             sources.append(where)
     return sources
+
+
+def footnotes(
+    passages: list[tuple[str, str]], toolbox: ToolBox, turn: list[ChatMessage], answer: str
+) -> list[str]:
+    """What the user needs besides the words: the files the answer came from, and the images
+    and files tools made (their paths)."""
+    notes = []
+    if sources := cited(passages, answer):
+        notes.append(f"\n(Source: {', '.join(sources)})")
+    trusted = {n for n, t in toolbox.tools.items() if not t.untrusted_output}
+    made = [
+        line.split(": ", 1)[1]
+        for m in turn
+        if m.role == "tool" and m.name in trusted  # outside text cannot name files
+        for line in m.content.splitlines()
+        if line.startswith("attached ")
+    ]
+    if made:
+        notes.append(f"\n(attached: {', '.join(made)})")
+    return notes
 
 
 def _words(text: str) -> set[str]:

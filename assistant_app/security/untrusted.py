@@ -8,7 +8,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from assistant_app.core.messages import ChatMessage, ToolCall
-from assistant_app.security.injection import Finding, neutralise, scan
+from assistant_app.security.demands import Demand, demands
+from assistant_app.security.injection import PLACEHOLDER, Finding, neutralise, scan
 from assistant_app.tools.toolbox import Tool
 
 Ask = Callable[[Tool, ToolCall], bool]  # may this call run? (the user's answer)
@@ -75,6 +76,7 @@ class Untrusted:
         self.entered = False
         self.foreign = False  # outside text other than the user's own notes
         self.flags: list[Flag] = []
+        self.demands: list[tuple[str, Demand]] = []  # (source, demand) in this turn's text
 
     @property
     def risky(self) -> bool:
@@ -144,13 +146,24 @@ class Untrusted:
         verb = "contains" if len(sources) == 1 else "contain"
         return f"\n({named[0].upper()}{named[1:]} {verb} hidden instructions; I ignored them.)"
 
+    def unsay(self, found: Sequence[Demand], text: str) -> str:
+        """`text` with the sentences that made `found` cut, as the detector cuts; the sources
+        are flagged (the user is told) and the demands dropped."""
+        for source, demand in [(s, d) for s, d in self.demands if d in found]:
+            text = text.replace(demand.sentence, PLACEHOLDER)
+            if all(f.source != source for f in self.flags):
+                self.flags.append(Flag(source, ()))
+        self.demands = [(s, d) for s, d in self.demands if d not in found]
+        return text
+
     def _clean(self, source: str, text: str) -> str:
         text = _FENCE_LIKE.sub("", text).replace(self.code, "")
         found = scan(text)
-        if not found:
-            return text
-        self.flags.append(Flag(source, tuple(found)))
-        return neutralise(text, found)
+        if found:
+            self.flags.append(Flag(source, tuple(found)))
+            text = neutralise(text, found)
+        self.demands += [(source, d) for d in demands(text)]
+        return text
 
 
 def refuse(tool: Tool, call: ToolCall) -> bool:
