@@ -85,7 +85,8 @@ def last_result(turn: list[ChatMessage]) -> str:
 
 REFUSED = "Error: the user did not allow this {} call."
 RESULT_NOTE = (
-    "(This is the result. Now answer the user with it in words; do not call the same tool again.)"
+    "(This is the result. Now answer the user with it in a sentence, numbers in digits; do not "
+    "call the same tool again.)"
 )
 ERROR_NOTE = (
     "(The tool failed. If a tool can still help, call it again with a fix; otherwise answer "
