@@ -199,7 +199,7 @@ def test_a_tables_sums_go_to_python_or_where_it_cannot_run_to_the_calculator(tmp
     ("text", "expression"),
     [("How much is (46 + 85) x 9?", "(46 + 85) x 9"), ("What is 43 times 78?", "43 * 78"),
      ("What is the square root of 1764?", "sqrt(1764)"), ("What is 25% of 120?", "(25/100*120)"),
-     ("What is 12,345 + 1,000?", "12345 + 1000"),
+     ("What is 12,345 + 1,000?", "12345 + 1000"), ("What is 51x88?", "51 x 88"),
      ("It's 212°F outside. What is that in Celsius?", 'convert(212, "f", "celsius")'),
      ("How many metres are 12 feet?", 'convert(12, "feet", "metres")'),
      ("What is 80 km/h in miles per hour?", 'convert(80, "km/h", "miles per hour")'),

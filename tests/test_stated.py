@@ -11,7 +11,7 @@ from assistant_app.tools.builtin import calculator
 
 @pytest.mark.parametrize(
     ("question", "answer"),
-    [("What is 83 times 65?", "83 times 65 is 5,395."),
+    [("What is 83 times 65?", "83 times 65 is 5,395."), ("What is 51x88?", "51 times 88 is 4,488."),
      ("What is 12,345 + 1,000?", "12,345 plus 1,000 is 13,345."),
      ("What is 7 divided by 3?", "7 divided by 3 is about 2.33."),
      ("What is 15% of 80?", "15% of 80 is 12."),

@@ -63,3 +63,21 @@ def test_the_spoken_trigger_turns_it_on_for_one_message() -> None:
     assert "".join(session.stream("Think carefully about 17 times 24")).startswith("408")
     assert "".join(session.stream("Thanks!")) == "Quick reply."
     assert [m.role for m in session.history] == ["user", "assistant", "user", "assistant"]
+
+
+def test_a_calculation_asked_to_think_about_is_worked_out_exactly() -> None:
+    from assistant_app.core.messages import ReplyDelta
+    from assistant_app.tools.builtin import default_tools
+    from assistant_app.tools.toolbox import ToolBox
+    from tests.test_tools import ScriptedToolModel
+
+    # Voting on five guesses at 26 x 28 - 44 gave 700; the calculator gives 684.
+    model = ScriptedToolModel([[ReplyDelta(text="It is 684.")]])
+    session = ChatSession(model, "s", ToolBox(default_tools()), think=ThinkSettings(samples=5))
+    assert "".join(session.stream("Think carefully. What is 26 x 28 minus 44?")) == "It is 684."
+    assert session.history[2].content == "26 x 28 - 44 = 684" and len(model.seen) == 1
+    # Without a calculator, or for a question that is no calculation, it thinks longer.
+    voted = FakeChatModel(["Answer: 684"] * 3)
+    plain = ChatSession(voted, "s", think=ThinkSettings(samples=3))
+    assert "".join(plain.stream("Think carefully. What is 26 x 28 minus 44?")).startswith("684")
+    assert len(voted.requests) >= 2

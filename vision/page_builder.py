@@ -47,7 +47,7 @@ def nearby_text(layout: SketchLayout, button: int) -> str:
     return min(above, key=lambda e: (b.cy - e.box.cy) + 0.5 * abs(e.box.cx - b.cx)).text
 
 
-def build_page(layout: SketchLayout, fillers: Fillers | None = None, title: str = "") -> str:
+def build_page(layout: SketchLayout, fillers: Fillers | None = None) -> str:
     """The whole HTML document for `layout` (house stylesheet inlined, no external URL)."""
     fill = fillers or Fillers()
     parent, plan = parents(layout), roles(layout)
@@ -58,7 +58,7 @@ def build_page(layout: SketchLayout, fillers: Fillers | None = None, title: str 
     ids = {i: f"f-{name}" for i, name in ids.items()}
     writer = _Writer(layout, parent, plan, ids, fill)
     body = writer.container(-1)
-    heading = title or next((e.text for e in layout.elements if e.kind == "heading"), "Page")
+    heading = next((e.text for e in layout.elements if e.kind == "heading"), "Page")
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'

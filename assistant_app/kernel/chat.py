@@ -169,7 +169,8 @@ class ChatSession:
         asked, question = wants_thinking(text)
         self._passages = self.retrieve(text) if self.retrieve is not None else []
         self._context = self.untrusted.passages(self._passages)
-        if asked or self.think.always:
+        exact = "calculator" in self._offered() and written_calculation(question)
+        if (asked or self.think.always) and not exact:  # a calculation is worked out, not voted on
             if spoken is not None:
                 spoken.on_step("think")
             yield from self._think(_joined(text, data), _joined(question, data), token)

@@ -216,6 +216,7 @@ def written_calculation(text: str) -> str:
         if _evaluates(expression):
             return expression
     plain = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text.replace("$", ""))
+    plain = re.sub(r"(?<=\d)\s*([x×])\s*(?=\d)", r" \1 ", plain)  # "51x88", as Whisper writes it
     for words, sign in _WORDS_TO_SIGNS:
         plain = re.sub(words, f" {sign} " if sign in "*/+-**" else sign, plain, flags=re.I)
     spans = [" ".join(m.group(0).split()).rstrip(".") for m in _EXPRESSION.finditer(plain)]

@@ -8,9 +8,9 @@ import re
 
 _CONVERT = re.compile(r'^convert\((-?[\d.]+), "([^"]+)", "([^"]+)"\)$')
 _STATISTIC = re.compile(r"^(mean|median|stdev|range|sum)\(")
-_BINARY = re.compile(r"^(-?[\d.]+) ([-+*/]) (-?[\d.]+)$")
+_BINARY = re.compile(r"^(-?[\d.]+) ([-+*/x×]) (-?[\d.]+)$")
 _PERCENT = re.compile(r"^\((-?[\d.]+)/100\*(-?[\d.]+)\)$")  # "15% of 80", as the kernel writes it
-_SIGNS = {"*": "times", "/": "divided by", "+": "plus", "-": "minus"}
+_SIGNS = {"*": "times", "x": "times", "×": "times", "/": "divided by", "+": "plus", "-": "minus"}
 _STATISTICS = {"mean": "average", "median": "median", "stdev": "standard deviation",
                "range": "range", "sum": "total"}  # fmt: skip
 # Units as people say them; a unit not here is said as the user wrote it.
