@@ -123,7 +123,8 @@ def make_tasks(rng: random.Random, per: int) -> tuple[list[Task], dict[str, str]
         tasks.append(Task("chat", q, frozenset(), answered_plainly))
     a, b, c = rng.randint(11, 29), rng.randint(11, 29), rng.randint(10, 99)
     tasks.append(
-        Task("think", f"Think carefully. What is {a} times {b} minus {c}?", frozenset(),
+        # A calculation asked to think about goes to the calculator (exact), not to a vote.
+        Task("think", f"Think carefully. What is {a} times {b} minus {c}?", calc,
              says_number(a * b - c))
     )  # fmt: skip
     animal = rng.choice(["cat", "horse", "lighthouse", "dragon"])
