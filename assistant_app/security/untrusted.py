@@ -149,11 +149,12 @@ class Untrusted:
     def unsay(self, found: Sequence[Demand], text: str) -> str:
         """`text` with the sentences that made `found` cut, as the detector cuts; the sources
         are flagged (the user is told) and the demands dropped."""
-        for source, demand in [(s, d) for s, d in self.demands if d in found]:
+        said = {d.sentence for d in found}  # `found` may hold fewer strings (see `wanted`)
+        for source, demand in [(s, d) for s, d in self.demands if d.sentence in said]:
             text = text.replace(demand.sentence, PLACEHOLDER)
             if all(f.source != source for f in self.flags):
                 self.flags.append(Flag(source, ()))
-        self.demands = [(s, d) for s, d in self.demands if d not in found]
+        self.demands = [(s, d) for s, d in self.demands if d.sentence not in said]
         return text
 
     def _clean(self, source: str, text: str) -> str:
