@@ -362,7 +362,10 @@ def _by_text(text: str, elements: list[RenderedElement]) -> RenderedElement | No
 def _cost(s: Element, p: RenderedElement) -> float:
     kind = 0.0 if s.kind == p.kind else 1.0
     text = 1 - _sim(s.text, p.text) if s.text or p.text else 0.0
-    return kind + text + _distance(s.box, p.box)
+    far = _distance(s.box, p.box)
+    # The squared term breaks ties between elements alike in kind and text (two "Show more"
+    # buttons): the drawn order is kept rather than crossed when the page shifts them both.
+    return kind + text + far + 0.1 * far * far
 
 
 def _best_window(want: str, tokens: list[str]) -> tuple[float, str]:

@@ -84,7 +84,7 @@ class TableFiles:
     def total(self, text: str) -> str:
         """A calculator expression for the total `text` asks of the newest table ("What is the
         total number of units?"): its only column of numbers, or the one `text` names; else "".
-        Used where python cannot run unasked: the model would add the column up itself."""
+        The kernel makes that calculator call itself: exact, and no python code to write."""
         if not self.files or not _TOTAL.search(text):
             return ""
         rows = list(csv.reader(io.StringIO(list(self.files.values())[-1])))
