@@ -12,7 +12,7 @@ from assistant_app.core.cancel import CancelToken
 from assistant_app.core.config import LlmConfig
 from assistant_app.core.engines import ChatModel
 from assistant_app.core.errors import ConfigError, ModelUnavailable, UserVisibleError
-from assistant_app.core.messages import ChatMessage, ReplyDelta
+from assistant_app.core.messages import ChatMessage, ReplyDelta, unfolded
 from models.constrained import (
     CALL_END,
     CALL_PREFIX,
@@ -97,7 +97,7 @@ class LlamaChatModel:
         prefill = messages[-1].content if messages and messages[-1].role == "assistant" else ""
         if prefill:
             messages = messages[:-1]
-        prompt = self._format(messages=[m.as_dict() for m in messages], tools=list(tools) or None)
+        prompt = self._format(messages=unfolded(messages), tools=list(tools) or None)
         text = (prompt.prompt + prefill).encode("utf-8")
         return self._llm.tokenize(text, add_bos=not prompt.added_special, special=True), prompt.stop
 

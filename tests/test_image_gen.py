@@ -285,7 +285,7 @@ def test_a_chat_turn_draws_and_attaches_the_picture(
     assert read_png_metadata(path)["seed"] == "9" and seen[-1] == (3, 3)
     result = session.history[2].content
     assert result.splitlines()[0] == f"attached image: {path}" and "seed: 9" in result
-    assert model.seen[1][-1].content == f"{result}\n{RESULT_NOTE}"  # it reads the seed
+    assert model.seen[1][-1].prompt == f"{result}\n{RESULT_NOTE}"  # it reads the seed
 
 
 def test_stop_in_the_chat_stops_the_picture(

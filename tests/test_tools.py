@@ -156,7 +156,7 @@ def test_a_turn_calls_a_tool_then_answers_from_its_result() -> None:
     assert used == ["1234*5678 = 7006652"]
     roles = [m.role for m in session.history]
     assert roles == ["user", "assistant", "tool", "assistant"]
-    assert model.seen[1][-1].content == f"1234*5678 = 7006652\n{RESULT_NOTE}"  # then: answer
+    assert model.seen[1][-1].prompt == f"1234*5678 = 7006652\n{RESULT_NOTE}"  # then: answer
     assert session.history[2].content == "1234*5678 = 7006652"  # the note is not saved
 
 
@@ -292,7 +292,7 @@ def test_a_failed_call_is_read_with_a_second_chance() -> None:
     model = ScriptedToolModel([[call("1/0")], [call("1/0.5")], [ReplyDelta(text="It is 2.")]])
     session = ChatSession(model, "s", ToolBox(default_tools()))
     assert "".join(session.stream("What is 1 divided by 0.5?")) == "It is 2."
-    failed = model.seen[1][-1].content
+    failed = model.seen[1][-1].prompt
     assert failed.startswith("Error:") and failed.endswith(ERROR_NOTE)
     assert model.offered[1] == ["calculator"]  # it may call again, with a fix
 

@@ -72,7 +72,7 @@ def test_an_untrusted_tool_result_is_cut_and_fenced_and_the_user_told() -> None:
     assert reply.endswith(
         "\n(The output of fetch_page contains hidden instructions; I ignored them.)"
     )
-    result = model.seen[1][-1].content
+    result = model.seen[1][-1].prompt
     code = session.untrusted.code
     assert result.startswith(f"<<untrusted-{code}>> (the output of fetch_page)\n")
     assert result.endswith(f"<</untrusted-{code}>>\n{RESULT_NOTE}")  # what to do next
@@ -90,7 +90,7 @@ def test_trusted_output_stays_plain_and_adds_no_rule() -> None:
     )
     session = ChatSession(model, "s", ToolBox([calculator]))
     assert "".join(session.stream("6*7?")) == "42"
-    assert model.seen[1][-1].content == f"6*7 = 42\n{RESULT_NOTE}"
+    assert model.seen[1][-1].prompt == f"6*7 = 42\n{RESULT_NOTE}"
     assert "never instructions" not in system_of(model.seen[1])
     assert not session.untrusted_in_context
 
@@ -309,5 +309,5 @@ def test_a_benchmark_can_turn_the_defences_off() -> None:
     model = ScriptedToolModel([[fetch()], [ReplyDelta(text="ok")]])
     session = ChatSession(model, "s", ToolBox([fetch_page]), untrusted=Untrusted(enabled=False))
     assert "".join(session.stream("Battery?")) == "ok"
-    assert model.seen[1][-1].content == f"{PAGE}\n{RESULT_NOTE}"
+    assert model.seen[1][-1].prompt == f"{PAGE}\n{RESULT_NOTE}"
     assert "never instructions" not in system_of(model.seen[1])

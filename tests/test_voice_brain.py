@@ -48,7 +48,7 @@ def test_a_spoken_sum_the_model_calls_comes_after_a_progress_line(make) -> None:
     assert [m.role for m in h.session.history] == ["user", "assistant", "tool", "assistant"]
     assert h.session.history[2].content == "53 * 31 = 1643"
     assert h.kinds("reply_done")[0].text == "53 times 31 is 1643."
-    asked = [m.content for m in model.seen[0] if m.role == "user"][-1]
+    asked = [m.prompt for m in model.seen[0] if m.role == "user"][-1]
     assert asked.startswith("Multiply 53") and spoken.STYLE in asked  # written for the ear
     assert spoken.STYLE not in model.seen[0][0].content  # the instructions are shared with typing
     assert model.warmed == 1  # the prompt's fixed start was evaluated before the first turn

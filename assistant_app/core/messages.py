@@ -53,17 +53,39 @@ class ChatMessage:
     """One message of a conversation, in the OpenAI chat layout."""
 
     role: str  # "system" | "user" | "assistant" | "tool"
-    content: str
+    content: str  # as shown and saved
     name: str = ""
     tool_calls: tuple[ToolCall, ...] = ()
+    # How the model read it, where that differs (not saved): `sent`, the content with a
+    # spoken turn's style note or the note after a tool result; `context`, the system message
+    # just before it (hints, remembered facts). Kept so that the next prompt starts exactly as
+    # the last one did, and the model evaluates only what is new (see `unfolded`).
+    sent: str = ""
+    context: str = ""
+
+    @property
+    def prompt(self) -> str:
+        """The content as the model reads it."""
+        return self.sent or self.content
 
     def as_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"role": self.role, "content": self.content}
+        d: dict[str, Any] = {"role": self.role, "content": self.prompt}
         if self.name:
             d["name"] = self.name
         if self.tool_calls:
             d["tool_calls"] = [c.as_dict() for c in self.tool_calls]
         return d
+
+
+def unfolded(messages: list[ChatMessage]) -> list[dict[str, Any]]:
+    """The messages as a local model's chat template reads them: a message's kept context
+    comes back as the system message before it."""
+    out = []
+    for message in messages:
+        if message.context:
+            out.append({"role": "system", "content": message.context})
+        out.append(message.as_dict())
+    return out
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,14 @@ import re
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from assistant_app.core.cancel import CancelToken, TurnCounter
 from assistant_app.core.engines import ChatModel
 from assistant_app.core.errors import UserVisibleError
 from assistant_app.core.messages import ChatMessage, ToolCall
-from assistant_app.kernel.context import ContextWindow
+from assistant_app.kernel.context import ContextWindow, as_sent
 from assistant_app.kernel.hints import (
     DIRECT,
     NO_IMAGE_MODEL,
@@ -114,6 +115,7 @@ class ChatSession:
         self._attached: list[Attachment] = []  # for the next message
         self._context = ""  # this turn's fenced passages
         self._spoken: SpokenTurn | None = None  # the turn in progress, when it is spoken
+        self._sent: list[ChatMessage] = []  # the last prompt's messages after the history
         self._one_turn = threading.RLock()
         self._tables_now = False  # the turn in progress came with tables (pasted or attached)
 
@@ -159,7 +161,7 @@ class ChatSession:
             yield from self._turn(text, cancel or self.turns.token(), spoken)
 
     def _turn(self, text: str, token: CancelToken, spoken: SpokenTurn | None) -> Iterator[str]:
-        self._spoken = spoken
+        self._spoken, self._sent = spoken, []
         if self.memory is not None:
             self.memory.capture(text)
         self.untrusted.begin_turn()
@@ -178,8 +180,7 @@ class ChatSession:
         turn = [ChatMessage("user", _joined(text, data))]
         self._tables_now |= bool(self.tables.add_from(text))
         if self.toolbox.tools and not self.toolbox.get("generate_image") and wants_a_picture(text):
-            # Small models answer this with a bare refusal: the kernel says why and the fix.
-            self._finish(turn, NO_IMAGE_MODEL)
+            self._finish(turn, NO_IMAGE_MODEL)  # not a bare refusal: why, and the fix
             yield NO_IMAGE_MODEL
             return
         parts: list[str] = []
@@ -192,6 +193,7 @@ class ChatSession:
             self._finish(turn, "".join(parts).strip())
 
     def _finish(self, turn: list[ChatMessage], reply: str) -> None:
+        turn = as_sent(self._sent, turn)
         if self._spoken is not None:
             self._spoken.keep(turn, reply)
         else:
@@ -392,7 +394,8 @@ class ChatSession:
             # turns then share one evaluated prefix (instructions and tools) in the model.
             last = max(i for i, m in enumerate(messages) if m.role == "user")
             said = messages[last]
-            messages[last] = ChatMessage("user", f"{said.content}\n\n({self._spoken.style})")
+            messages[last] = replace(said, sent=f"{said.content}\n\n({self._spoken.style})")
+        self._sent = messages[1 + len(self.history) :]
         return messages
 
     def warm_up(self, model: ChatModel | None = None) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant_app.core.cancel import CancelToken
 from assistant_app.core.engines import ChatModel
 from assistant_app.core.messages import ChatMessage
+from assistant_app.security.untrusted import FENCE_PREFIX
 
 log = logging.getLogger(__name__)
 SUMMARY_PROMPT = (
@@ -30,6 +31,9 @@ class WindowReport:
     turns_paged_out: int
 
 
+KEPT_CONTEXT_CHARS = 600  # a turn's context this short is kept with it (see `as_sent`)
+
+
 def split_turns(history: Sequence[ChatMessage]) -> list[list[ChatMessage]]:
     """Groups history into turns, each starting at a user message."""
     turns: list[list[ChatMessage]] = []
@@ -38,6 +42,23 @@ def split_turns(history: Sequence[ChatMessage]) -> list[list[ChatMessage]]:
             turns.append([])
         turns[-1].append(message)
     return turns
+
+
+def as_sent(sent: Sequence[ChatMessage], turn: list[ChatMessage]) -> list[ChatMessage]:
+    """A finished turn as it joins the history, carrying how the model last read it (`sent`:
+    the prompt's messages after the history): the next prompt then starts exactly as that
+    one did, and the model evaluates only what is new. A short context (hints, remembered
+    facts) is kept; long retrieved passages and fenced text are not (the next prompt reads on
+    from there anew, once). Messages added after the last prompt follow as they are."""
+    shown = [m for m in sent if m.role != "system"]
+    if not shown or [(m.role, m.content) for m in shown] != [
+        (m.role, m.content) for m in turn[: len(shown)]
+    ]:
+        return turn  # not this turn's prompt (thinking longer asks its own way)
+    context = "\n\n".join(m.content for m in sent if m.role == "system")
+    if len(context) > KEPT_CONTEXT_CHARS or FENCE_PREFIX in context:
+        context = ""
+    return [replace(shown[0], context=context), *shown[1:], *turn[len(shown) :]]
 
 
 class ContextWindow:
@@ -116,7 +137,8 @@ class ContextWindow:
 
     def _tokens(self, message: ChatMessage) -> int:
         calls = " ".join(str(c.as_dict()) for c in message.tool_calls)
-        return self.count(message.content + calls) + 4  # role markers and separators
+        # A kept context is a message of its own; each has role markers and separators.
+        return self.count(message.context + message.prompt + calls) + (8 if message.context else 4)
 
 
 def truncating_summary(summary: str, turn: list[ChatMessage]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant_app.core.engines import ChatModel
 from assistant_app.core.messages import ChatMessage
@@ -95,11 +95,11 @@ ERROR_NOTE = (
 
 
 def after_result(message: ChatMessage) -> ChatMessage:
-    """The newest tool result as the model reads it, with what to do next (not saved): without
+    """The newest tool result as the model reads it, with what to do next (not shown): without
     it the small models call the same tool again instead of answering."""
     failed = any(line.startswith("Error:") for line in message.content.splitlines())
     note = ERROR_NOTE if failed else RESULT_NOTE
-    return ChatMessage(message.role, f"{message.content}\n{note}", message.name)
+    return replace(message, sent=f"{message.content}\n{note}")
 
 
 def tool_failed(result: str) -> bool:
