@@ -90,3 +90,23 @@ def fitting_call(text: str, tools: Sequence[dict[str, Any]]) -> ToolCall | None:
         if not isinstance(value, want) or (want is not bool and isinstance(value, bool)):
             return None
     return ToolCall(data["name"], arguments, call_id="call_0")
+
+
+def object_end(text: str) -> int | None:
+    """Where the JSON object `text` starts with ends (its braces balanced outside strings),
+    or None while it is still open: a call written freely is done there, whatever the model
+    would write after it."""
+    depth, in_string, escaped = 0, False, False
+    for at, char in enumerate(text):
+        if in_string:
+            in_string = not (char == '"' and not escaped)
+            escaped = char == "\\" and not escaped
+        elif char == '"':
+            in_string = True
+        elif char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+            if depth <= 0:
+                return at + 1
+    return None

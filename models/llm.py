@@ -18,6 +18,7 @@ from models.constrained import (
     CALL_PREFIX,
     CallGrammars,
     fitting_call,
+    object_end,
     opens_a_call,
     read_call,
 )
@@ -195,8 +196,11 @@ class LlamaChatModel:
         free = ""
         if self._free_calls:
             written = prompt + opening + started
-            free = self._complete(written, {**settings, "stop": [CALL_END]}, cancel)
-        call = fitting_call(head + free, tools) if free else None
+            # Done where the object closes: a model may go on with more calls, never ending.
+            done = lambda text: object_end(head + text) is not None  # noqa: E731
+            free = self._complete(written, {**settings, "stop": [CALL_END]}, cancel, done)
+        whole = head + (free or "")
+        call = fitting_call(whole[: object_end(whole) or len(whole)], tools) if free else None
         if call is None and free is not None:
             grammar = self._grammars.for_tools(tools)
             written = self._complete(prompt + opening, {**settings, "grammar": grammar}, cancel)
@@ -205,9 +209,14 @@ class LlamaChatModel:
             yield ReplyDelta(tool_call=call, turn=cancel.turn)
 
     def _complete(
-        self, tokens: list[int], settings: dict[str, Any], cancel: CancelToken
+        self,
+        tokens: list[int],
+        settings: dict[str, Any],
+        cancel: CancelToken,
+        done: Callable[[str], bool] = lambda text: False,
     ) -> str | None:
-        """The text that follows `tokens`; None when cancelled part way."""
+        """The text that follows `tokens`, up to where `done` says it is; None when cancelled
+        part way."""
         stream = self._llm.create_completion(tokens, stream=True, **settings)
         written = ""
         try:
@@ -215,6 +224,8 @@ class LlamaChatModel:
                 if cancel.cancelled:
                     return None
                 written += chunk["choices"][0]["text"]
+                if done(written):
+                    break
         finally:
             stream.close()
         return written

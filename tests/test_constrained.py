@@ -107,3 +107,43 @@ def test_an_unknown_tool_call_style_is_a_config_error(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="tool_calls must be free or grammar"):
         create_chat_model(LlmConfig(tool_calls="strict"), ModelStore(tmp_path))
+
+
+def test_a_free_call_ends_where_its_object_closes() -> None:
+    from models.constrained import object_end
+
+    call = '{"name": "calculator", "arguments": {"expression": "convert(2, \\"km\\", \\"m\\")"}}'
+    assert object_end(call + '\n{"name": "calculator"') == len(call)
+    assert object_end('{"a": "} { ] \\\\"}') == len('{"a": "} { ] \\\\"}')  # braces in strings
+    assert object_end('{"name": "calculator", "arguments": {"expression": "1+') is None
+
+
+class EndlessCalls:
+    """A llama.cpp stand-in whose model writes one call after another and never ends them
+    (as the 1.5B model did after a unit conversion in the history: 34 s to its token limit)."""
+
+    def __init__(self) -> None:
+        self.pieces = 0
+
+    def tokenize(self, text: bytes, **_: object) -> list[int]:
+        return list(text)
+
+    def create_completion(self, tokens: list[int], **settings: object):  # noqa: ANN201
+        assert "grammar" not in settings  # the free writing is used as it is
+        while self.pieces < settings["max_tokens"]:
+            for piece in ('convert(200, \\"km\\", ', '\\"mi\\")"}', "}\n", '{"name": "calc'):
+                self.pieces += 1
+                yield {"choices": [{"text": piece}]}
+
+
+def test_a_model_writing_calls_without_end_is_stopped_after_the_first() -> None:
+    from assistant_app.tools.builtin import calculator
+    from models.llm import LlamaChatModel
+
+    model = object.__new__(LlamaChatModel)  # the engine's logic around a stand-in model
+    model._llm, model._free_calls, model.context_tokens = EndlessCalls(), True, 4096
+    spec = calculator.spec()
+    settings = {"max_tokens": 200, "temperature": 0.2, "stop": []}
+    deltas = list(model._constrained_call([1, 2], [spec], settings, CancelToken.never(), True))
+    assert [d.tool_call.arguments for d in deltas] == [{"expression": 'convert(200, "km", "mi")'}]
+    assert model._llm.pieces == 3  # read up to the call's closing brace, not on
