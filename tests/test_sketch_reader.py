@@ -14,7 +14,7 @@ from PIL import Image
 from assistant_app.core.errors import ModelUnavailable, UserVisibleError
 from vision.image_input import load_image
 from vision.ocr import OcrLine, create_ocr
-from vision.shapes import find_shapes, ink_mask
+from vision.shapes import find_shapes, ink_masks
 from vision.sketch_reader import classify, read_sketch
 
 SKETCHES = Path(__file__).parent / "fixtures" / "sketches"
@@ -162,7 +162,7 @@ def test_wobbly_shapes_are_found_and_told_apart() -> None:
     s.cross(600, 100, 900, 400)  # an image placeholder
     s.rect(100, 300, 140, 340)  # a checkbox
     s.line((100, 550), (600, 552))  # a line field
-    shapes = find_shapes(ink_mask(_pixels(s)))
+    shapes = find_shapes(ink_masks(_pixels(s))[0])
     rects = sorted((sh for sh in shapes if sh.kind == "rect"), key=lambda sh: sh.box[0])
     assert len(rects) == 3
     crossed = [r for r in rects if r.crossed]
@@ -175,7 +175,7 @@ def test_shadowed_photo_of_blank_paper_has_no_ink() -> None:
     yy, xx = np.mgrid[0:600, 0:800].astype(np.float32)
     shade = 150 + 100 * (xx / 800) * (yy / 600)  # a strong shadow gradient, no drawing
     rgb = np.repeat(shade[..., None], 3, axis=2).astype(np.uint8)
-    assert np.count_nonzero(ink_mask(rgb)) == 0
+    assert not any(np.count_nonzero(mask) for mask in ink_masks(rgb))
 
 
 # -- classification --------------------------------------------------------------------------

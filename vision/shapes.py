@@ -29,19 +29,25 @@ class Shape:
         return self.box[3] - self.box[1]
 
 
-def ink_mask(rgb: np.ndarray, *, faint: bool = False) -> np.ndarray:
-    """Dark strokes as 255 on 0. Each pixel is compared with the paper around it (a blurred
-    max filter), so pencil on off-white paper, shadows and uneven light all work."""
+def ink_masks(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dark strokes as 255 on 0, and a more sensitive mask that takes in light pencil too (for
+    long strokes only: it also takes in paper blotches). Each pixel is compared with the paper
+    around it (a blurred max filter, estimated once for both), so pencil on off-white paper,
+    shadows and uneven light all work."""
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if rgb.ndim == 3 else rgb
     gray = gray.astype(np.float32)
     k = _odd(max(gray.shape) / 40)
     paper = cv2.dilate(gray, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     paper = cv2.GaussianBlur(paper, (0, 0), k / 2)
     ratio = gray / np.maximum(paper, 1.0)
-    # `faint`: light pencil too (for long strokes only: it also takes in paper blotches).
-    darker, by = (0.9, 10) if faint else (0.8, 18)
-    mask = ((ratio < darker) & (paper - gray > by)).astype(np.uint8) * 255
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    below = paper - gray
+    ink = _without_specks((ratio < 0.8) & (below > 18))
+    return ink, _without_specks((ratio < 0.9) & (below > 10))
+
+
+def _without_specks(dark: np.ndarray) -> np.ndarray:
+    mask = dark.astype(np.uint8) * 255
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     specks = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] < 12)
     specks = specks[specks > 0]
     if len(specks):

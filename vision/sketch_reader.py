@@ -16,7 +16,7 @@ from assistant_app.core.errors import UserVisibleError
 from vision.image_input import load_image
 from vision.layout import Box, Element, SketchLayout
 from vision.ocr import OcrLine, TextReader
-from vision.shapes import PixelBox, Shape, find_shapes, ink_mask
+from vision.shapes import PixelBox, Shape, find_shapes, ink_masks
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +49,13 @@ def read_sketch(source: str | Path | np.ndarray, ocr: TextReader) -> SketchLayou
     else:
         pixels = load_image(source).pixels
     h, w = pixels.shape[:2]
-    ink = ink_mask(pixels)
+    ink, faint = ink_masks(pixels)  # the paper is estimated once for both
     if np.count_nonzero(ink) < BLANK_INK * ink.size:
         raise UserVisibleError(
             "The sketch looks blank: nothing is drawn on it. Draw the page with a dark pen or "
             "pencil (for a photo: closer, in good light) and try again."
         )
     lines = _join_split_lines([line for line in ocr.read(pixels) if _is_reading(line)])
-    faint = ink_mask(pixels, faint=True)
     shapes = [s for s in find_shapes(ink, faint) if _is_drawn(s, lines, w, h)]
     lines += _second_look(pixels, shapes, lines, ocr)
     if not shapes and not lines:
