@@ -152,7 +152,8 @@ def test_a_turn_calls_a_tool_then_answers_from_its_result() -> None:
     model = ScriptedToolModel([[call("1234*5678")], [ReplyDelta(text="It is 7006652.")]])
     used = []
     session = ChatSession(model, "s", ToolBox(default_tools()), on_tool=lambda c, r: used.append(r))
-    assert "".join(session.stream("Multiply 1234 by 5678.")) == "It is 7006652."
+    asked = "How many nails are in 1234 boxes of 5678?"  # no sum the kernel reads itself
+    assert "".join(session.stream(asked)) == "It is 7006652."
     assert used == ["1234*5678 = 7006652"]
     roles = [m.role for m in session.history]
     assert roles == ["user", "assistant", "tool", "assistant"]

@@ -237,7 +237,7 @@ def test_a_spoken_question_shows_its_tool_use_and_answer_like_a_typed_one(qtbot,
         [[ReplyDelta(tool_call=call)], [ReplyDelta(text="17 times 23 is 391.")]]
     )
     engines = VoiceEngines(
-        FakeSpeechToText(["Multiply 17 by 23."]),
+        FakeSpeechToText(["How many eggs are in 17 boxes of 23?"]),
         FakeTextToSpeech(),
         EnergyVoiceActivityDetector(),
         chat=voice_model,
@@ -250,7 +250,7 @@ def test_a_spoken_question_shows_its_tool_use_and_answer_like_a_typed_one(qtbot,
     qtbot.mouseRelease(button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "17 times 23 is 391." in window.view.toPlainText(), timeout=5000)
     shown = window.view.toPlainText()
-    assert "You: Multiply 17 by 23." in shown
+    assert "You: How many eggs are in 17 boxes of 23?" in shown
     assert "[calculator: 17*23 = 391]" in shown  # the same tool line a typed turn shows
     qtbot.waitUntil(lambda: [m.role for m in window.session.history][-4:] == [
         "user", "assistant", "tool", "assistant",

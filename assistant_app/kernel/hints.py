@@ -167,6 +167,11 @@ _WORDS_TO_SIGNS = (
     (r"\bsquare root of\s+(\d[\d.]*)", r"sqrt(\1)"), (r"(\d[\d.]*)\s+squared\b", r"(\1**2)"),
     (r"(\d[\d.]*)\s+cubed\b", r"(\1**3)"),
     (r"(\d[\d.]*)\s*(?:%|percent)\s+of\s+(\d[\d.]*)", r"(\1/100*\2)"),
+    # The verb first: "Multiply 53 by 31", "Divide 144 by 12", "Subtract 19 from 100".
+    (r"\bmultiply\s+(\d+(?:\.\d+)?)\s+(?:by|and|with)\s+(\d+(?:\.\d+)?)", r"\1 * \2"),
+    (r"\bdivide\s+(\d+(?:\.\d+)?)\s+by\s+(\d+(?:\.\d+)?)", r"\1 / \2"),
+    (r"\badd\s+(\d+(?:\.\d+)?)\s+(?:and|to)\s+(\d+(?:\.\d+)?)", r"\1 + \2"),
+    (r"\bsubtract\s+(\d+(?:\.\d+)?)\s+from\s+(\d+(?:\.\d+)?)", r"\2 - \1"),
 )  # fmt: skip
 _OPERAND = r"(?:sqrt\(\d[\d.]*\)|\d[\d.]*)"
 _EXPRESSION = re.compile(rf"[-(\s]*{_OPERAND}(?:[\s()]*(?:\*\*|[-+*/x×÷^])[\s(]*{_OPERAND})*[\s)]*")
