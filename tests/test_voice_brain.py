@@ -38,20 +38,34 @@ def test_a_spoken_sum_is_answered_at_once_in_the_kernels_words(make) -> None:  #
 
 
 def test_a_spoken_sum_the_model_calls_comes_after_a_progress_line(make) -> None:  # noqa: F811
-    call = ReplyDelta(tool_call=ToolCall("calculator", {"expression": "53 * 31"}))
-    model = ScriptedToolModel([[call], [ReplyDelta(text="53 times 31 is 1643.")]])
-    h: Harness = make([], ["Multiply 53 by 31."], model=model, tools=ToolBox(default_tools()))
+    call = ReplyDelta(tool_call=ToolCall("calculator", {"expression": "150 / 3"}))
+    model = ScriptedToolModel([[call], [ReplyDelta(text="Your average speed was 50 km/h.")]])
+    speed = "I drove 150 km in 3 hours. What was my average speed?"
+    h: Harness = make([], [speed], model=model, tools=ToolBox(default_tools()))
     h.say(30)
     h.play_until("reply_done")
     kinds = [e.kind for e in h.events]
     assert kinds.index("first_audio") < kinds.index("answer_audio")  # the progress line first
     assert [m.role for m in h.session.history] == ["user", "assistant", "tool", "assistant"]
-    assert h.session.history[2].content == "53 * 31 = 1643"
-    assert h.kinds("reply_done")[0].text == "53 times 31 is 1643."
+    assert h.session.history[2].content == "150 / 3 = 50"
+    assert h.kinds("reply_done")[0].text == "Your average speed was 50 km/h."
     asked = [m.prompt for m in model.seen[0] if m.role == "user"][-1]
-    assert asked.startswith("Multiply 53") and spoken.STYLE in asked  # written for the ear
+    assert asked.startswith("I drove 150") and spoken.STYLE in asked  # written for the ear
     assert spoken.STYLE not in model.seen[0][0].content  # the instructions are shared with typing
     assert model.warmed == 1  # the prompt's fixed start was evaluated before the first turn
+
+
+def test_a_spoken_notes_question_says_so_while_the_passages_are_read(make) -> None:  # noqa: F811
+    model = ScriptedToolModel([[ReplyDelta(text="On Friday at 08:15.")]])
+    h: Harness = make([], ["When is the dentist?"], model=model)
+    h.session.retrieve = lambda text: [("notes/dentist.md:1", "Dentist: Friday 08:15, RT-901.")]
+    phrases: list[str] = []
+    h.loop._say = lambda phrase, turn: phrases.append(phrase)
+    h.say(30)
+    h.play_until("reply_done")
+    assert len(phrases) == 1 and phrases[0] in spoken.PROGRESS["search_files"]
+    assert "".join(e.text for e in h.kinds("text")).endswith("(Source: notes/dentist.md:1)")
+    assert [e.text for e in h.kinds("sentence")] == ["On Friday at 08:15."]  # not read out
 
 
 def test_code_is_shown_in_the_window_but_not_read_aloud(make) -> None:  # noqa: F811

@@ -40,6 +40,7 @@ from assistant_app.kernel.turn import (
     cited,
     footnotes,
     gave_up,
+    joined,
     last_result,
     tool_failed,
 )
@@ -175,9 +176,9 @@ class ChatSession:
         if (asked or self.think.always) and not exact:  # a calculation is worked out, not voted on
             if spoken is not None:
                 spoken.on_step("think")
-            yield from self._think(_joined(text, data), _joined(question, data), token)
+            yield from self._think(joined(text, data), joined(question, data), token)
             return
-        turn = [ChatMessage("user", _joined(text, data))]
+        turn = [ChatMessage("user", joined(text, data))]
         self._tables_now |= bool(self.tables.add_from(text))
         if self.toolbox.tools and not self.toolbox.get("generate_image") and wants_a_picture(text):
             self._finish(turn, NO_IMAGE_MODEL)  # not a bare refusal: why, and the fix
@@ -219,8 +220,11 @@ class ChatSession:
             choice = "calculator" if "calculator" in self._offered() else choice
         own = written_calculation(text) or self.tables.total(text)  # a column's total
         own = own if choice == "calculator" else ""
-        if choice in ("required", "calculator") and self._spoken is not None and not own:
-            self._spoken.on_step("calculate")  # said now, while the call is being written
+        if self._spoken is not None and not own:  # a line said now, while the model reads
+            if self._passages:  # the passages take seconds to read
+                self._spoken.on_step("search_files")
+            if choice in ("required", "calculator"):  # or writes the call
+                self._spoken.on_step("calculate")
         shown: list[str] = []
         for step in range(self.max_steps):
             if step == 0 and own:
@@ -443,7 +447,3 @@ class ChatSession:
     def stop(self) -> None:
         """Cancels the reply in progress (from any thread)."""
         self.turns.advance()
-
-
-def _joined(text: str, data: str) -> str:
-    return f"{text}\n\n{data}" if data else text

@@ -124,3 +124,8 @@ def gave_up(turn: list[ChatMessage], steps: int) -> str:
             "Try rephrasing it, or ask in smaller steps.)"
         )
     return f"(I could not finish this in {steps} steps. The last result was:\n{last.content[:600]})"
+
+
+def joined(text: str, data: str) -> str:
+    """A message and the data that came with it (attachments' fenced text)."""
+    return f"{text}\n\n{data}" if data else text
