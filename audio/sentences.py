@@ -10,14 +10,20 @@ _ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "e.g", "i.
 _END = re.compile(r"[.!?…]+[\"')\]]*(?=\s)|\n+")
 _MARKUP = re.compile(r"```.*?```|`|\*\*|__|^#+\s*|^\s*[-*]\s+", re.DOTALL | re.MULTILINE)
 MAX_CHARS = 220  # a very long sentence is cut at a comma so the first audio is not delayed
+# The first words of a reply may go out at the end of a clause: a colon or semicolon, or a
+# comma after this many characters ("Sure, here's a fun fact about octopuses: …").
+_CLAUSE = re.compile(r"[:;](?=\s)|,(?=\s)")
+FIRST_CLAUSE_CHARS = 24
 
 
 class SentenceSplitter:
-    """Feed text deltas with `push`; complete sentences come out; `flush` gives the rest."""
+    """Feed text deltas with `push`; complete sentences come out; `flush` gives the rest.
+    `first_clause`: the first piece may be a clause, so that speech starts sooner."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, first_clause: bool = False) -> None:
         self._buffer = ""
         self.pushed = False  # whether any text has arrived yet
+        self._clause = first_clause  # until the first piece is out
 
     def push(self, text: str) -> Iterator[str]:
         self.pushed = self.pushed or bool(text)
@@ -28,6 +34,7 @@ class SentenceSplitter:
                 return
             sentence, self._buffer = self._buffer[:cut], self._buffer[cut:]
             if speakable := clean_for_speech(sentence):
+                self._clause = False
                 yield speakable
 
     def flush(self) -> Iterator[str]:
@@ -47,6 +54,11 @@ class SentenceSplitter:
                 continue
             if before.strip():
                 return match.end()
+        if self._clause and self._buffer.count("```") % 2 == 0:
+            for match in _CLAUSE.finditer(self._buffer):
+                said = self._buffer[: match.start()].strip()
+                if said and (match.group() != "," or len(said) >= FIRST_CLAUSE_CHARS):
+                    return match.end()
         if len(self._buffer) > MAX_CHARS:
             comma = self._buffer.rfind(", ", 0, MAX_CHARS)
             if comma > 40:

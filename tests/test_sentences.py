@@ -41,3 +41,21 @@ def test_very_long_sentences_are_cut_at_a_comma() -> None:
     long = "word " * 30 + ", and " + "more " * 40 + "."
     first = split([long])[0]
     assert len(first) < 230 and first.endswith(",")
+
+
+def test_a_reply_may_start_speaking_at_the_end_of_its_first_clause() -> None:
+    splitter = SentenceSplitter(first_clause=True)
+    assert list(splitter.push("Sure, here's a fun fact")) == []  # a short "Sure," waits
+    assert list(splitter.push(" about octopuses: they have")) == [
+        "Sure, here's a fun fact about octopuses:"
+    ]
+    assert list(splitter.push(" three hearts, blue blood, and")) == []  # then whole sentences
+    assert list(splitter.push(" no bones. Yes")) == [
+        "they have three hearts, blue blood, and no bones."
+    ]
+    assert split(["The meeting is at 10:30 tomorrow."]) == ["The meeting is at 10:30 tomorrow."]
+    first = SentenceSplitter(first_clause=True)
+    assert list(first.push("It is a long way to Tipperary, as the song says")) == [
+        "It is a long way to Tipperary,"
+    ]
+    assert list(SentenceSplitter(first_clause=True).push("Here:\n```python\nx = 1; y")) == ["Here:"]

@@ -184,7 +184,7 @@ class ChatStage(Stage):
     def process(self, item: Transcript) -> Iterable[Sentence]:
         token = CancelToken(self.turns, item.turn)
         session, spoken = self.begin(item.turn, token)
-        splitter, n = SentenceSplitter(), 0
+        splitter, n = SentenceSplitter(first_clause=True), 0  # speech starts at a clause
         with contextlib.closing(session.stream(item.text, token, spoken=spoken)) as reply:
             for piece in reply:
                 if token.cancelled:
