@@ -18,6 +18,7 @@ from tests.fakes import FakeChatModel
 from tests.test_tools import ScriptedToolModel
 
 BOTH = {"calculator", "python"}
+KMH, MPH = '"km/h", "km/h"', '"mph", "mph"'
 
 
 @pytest.mark.parametrize(
@@ -43,11 +44,10 @@ def test_no_hint_without_a_tool_that_calculates() -> None:
 def test_the_hint_rides_before_the_message_until_a_tool_has_run() -> None:
     from assistant_app.core.messages import ToolCall
 
-    call = ToolCall("calculator", {"expression": "150 / 3"})
-    model = ScriptedToolModel([[ReplyDelta(tool_call=call)], [ReplyDelta(text="It is 50 km/h.")]])
+    call = ToolCall("calculator", {"expression": "85 * 0.19"})
+    model = ScriptedToolModel([[ReplyDelta(tool_call=call)], [ReplyDelta(text="It is 16.15.")]])
     session = ChatSession(model, "s", ToolBox(default_tools()))
-    question = "I drove 150 km in 3 hours. What was my average speed?"
-    assert "".join(session.stream(question)) == "It is 50 km/h."
+    assert "".join(session.stream("What is 19% VAT on 85 euros?")) == "It is 16.15."
     first, second = model.seen
     assert "calculation" in first[-2].content and first[-2].role == "system"
     assert not any("calculation" in m.content for m in second)  # the answer step: no nudge
@@ -204,7 +204,11 @@ def test_a_tables_sums_go_to_python_or_where_it_cannot_run_to_the_calculator(tmp
      ("It's 212°F outside. What is that in Celsius?", 'convert(212, "f", "celsius")'),
      ("How many metres are 12 feet?", 'convert(12, "feet", "metres")'),
      ("What is 80 km/h in miles per hour?", 'convert(80, "km/h", "miles per hour")'),
-     ("I drove 120 km in 2 hours. What was my average speed?", ""),
+     ("I drove 120 km in 2 hours. What was my average speed?", f"convert(120 / 2, {KMH})"),
+     ("How fast did I run if I ran 400 metres in 50 seconds?", 'convert(400 / 50, "m/s", "m/s")'),
+     ("I cycled 12 miles in 45 minutes, my average speed?", f"convert(12 / (45 / 60), {MPH})"),
+     ("I drove 120 km in two hours. What was my average speed?", f"convert(120 / 2, {KMH})"),
+     ("I drove 120 km in 2 hours and I'm tired.", ""), ("What is 19% VAT on 85 euros?", ""),
      ("What is the mean of 62, 10, 27?", "mean(62, 10, 27)"), ("Multiply 53 by 31.", "53 * 31"),
      ("Subtract 19 from 100.", "100 - 19"), ("Divide 144 by 12", "144 / 12"),
      ("Sum these expenses: $19.6, $18.1, $7.1.", "sum(19.6, 18.1, 7.1)"),
@@ -229,12 +233,11 @@ def test_the_kernel_makes_a_written_out_calculation_itself() -> None:
 def test_a_failed_call_gets_one_more_try_that_must_be_a_call() -> None:
     from assistant_app.core.messages import ToolCall
 
-    wrong = ReplyDelta(tool_call=ToolCall("calculator", {"expression": "12 km by 4 h"}))
-    right = ReplyDelta(tool_call=ToolCall("calculator", {"expression": "12 / 4"}))
-    model = ScriptedToolModel([[wrong], [right], [ReplyDelta(text="It is 3 km/h.")]])
+    wrong = ReplyDelta(tool_call=ToolCall("calculator", {"expression": "19% VAT of 85"}))
+    right = ReplyDelta(tool_call=ToolCall("calculator", {"expression": "85 * 0.19"}))
+    model = ScriptedToolModel([[wrong], [right], [ReplyDelta(text="It is 16.15.")]])
     session = ChatSession(model, "s", ToolBox(default_tools()))
-    question = "I walked 12 km in 4 hours. What was my average speed?"
-    assert "".join(session.stream(question)) == "It is 3 km/h."
+    assert "".join(session.stream("What is 19% VAT on 85 euros?")) == "It is 16.15."
     assert model.choices == ["calculator", "calculator", "auto"]
 
 

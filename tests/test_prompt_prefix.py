@@ -37,31 +37,31 @@ def extends(later: list[ChatMessage], earlier: list[ChatMessage], reply: str) ->
 
 
 def test_typed_spoken_and_tool_turns_each_extend_the_last_prompt() -> None:
-    call = ReplyDelta(tool_call=ToolCall("calculator", {"expression": "150 / 3"}))
+    call = ReplyDelta(tool_call=ToolCall("calculator", {"expression": "85 * 0.19"}))
     model = ScriptedToolModel([
         [ReplyDelta(text="Why did the cat sit on the computer?")],
-        [call], [ReplyDelta(text="It is 50 km/h.")],
+        [call], [ReplyDelta(text="It is 16.15.")],
         [ReplyDelta(text="You are welcome.")],
     ])  # fmt: skip
     saved: list[ChatMessage] = []
     session = ChatSession(model, "Be brief.", ToolBox(default_tools()), on_record=saved.append)
     "".join(session.stream("Tell me a joke.", spoken=spoken(session)))  # hint: no tool
-    speed = "I drove 150 km in 3 hours. What was my average speed?"
-    "".join(session.stream(speed))  # a calculation hint, then the result note
+    vat = "What is 19% VAT on 85 euros?"
+    "".join(session.stream(vat))  # a calculation hint, then the result note
     "".join(session.stream("Thanks!", spoken=spoken(session)))
     first, call_step, result_step, last = model.seen
     assert STYLE in unfolded(first)[-1]["content"]  # the style rides on the spoken message
     assert any(m["role"] == "system" for m in unfolded(first)[1:])  # and a hint before it
     assert extends(call_step, first, "Why did the cat sit on the computer?")
     assert unfolded(result_step)[-1]["content"].endswith("do not call the same tool again.)")
-    assert extends(last, result_step, "It is 50 km/h.")
+    assert extends(last, result_step, "It is 16.15.")
     # What is shown and saved is what was said: no style note, hint or note after a result.
     assert [(m.role, m.content) for m in saved if m.role != "tool"] == [
         ("user", "Tell me a joke."), ("assistant", "Why did the cat sit on the computer?"),
-        ("user", speed), ("assistant", ""), ("assistant", "It is 50 km/h."),
+        ("user", vat), ("assistant", ""), ("assistant", "It is 16.15."),
         ("user", "Thanks!"), ("assistant", "You are welcome."),
     ]  # fmt: skip
-    assert [m.content for m in saved if m.role == "tool"] == ["150 / 3 = 50"]
+    assert [m.content for m in saved if m.role == "tool"] == ["85 * 0.19 = 16.15"]
 
 
 def test_retrieved_passages_are_not_kept_and_the_next_prompt_reads_on_from_there() -> None:

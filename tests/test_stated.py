@@ -20,6 +20,9 @@ from assistant_app.tools.builtin import calculator
      ("It's 212°F outside. What is that in Celsius?",
       "212 degrees Fahrenheit is 100 degrees Celsius."),
      ("How much is (46 + 85) x 9?", "That's 1,179."),
+     ("I drove 45 km in 3 hours. What was my average speed?",
+      "That's an average of 15 kilometres per hour."),
+     ("Multiply 67 by 81.", "67 times 81 is 5,427."),
      ("What is 0.001 times 0.002?", "0.001 times 0.002 is 0.000002.")],
 )  # fmt: skip
 def test_the_result_is_one_sentence_as_people_say_it(question: str, answer: str) -> None:

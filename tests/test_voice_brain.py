@@ -38,19 +38,19 @@ def test_a_spoken_sum_is_answered_at_once_in_the_kernels_words(make) -> None:  #
 
 
 def test_a_spoken_sum_the_model_calls_comes_after_a_progress_line(make) -> None:  # noqa: F811
-    call = ReplyDelta(tool_call=ToolCall("calculator", {"expression": "150 / 3"}))
-    model = ScriptedToolModel([[call], [ReplyDelta(text="Your average speed was 50 km/h.")]])
-    speed = "I drove 150 km in 3 hours. What was my average speed?"
-    h: Harness = make([], [speed], model=model, tools=ToolBox(default_tools()))
+    call = ReplyDelta(tool_call=ToolCall("calculator", {"expression": "85 * 0.19"}))
+    model = ScriptedToolModel([[call], [ReplyDelta(text="The VAT is 16.15 euros.")]])
+    vat = "What is 19% VAT on 85 euros?"
+    h: Harness = make([], [vat], model=model, tools=ToolBox(default_tools()))
     h.say(30)
     h.play_until("reply_done")
     kinds = [e.kind for e in h.events]
     assert kinds.index("first_audio") < kinds.index("answer_audio")  # the progress line first
     assert [m.role for m in h.session.history] == ["user", "assistant", "tool", "assistant"]
-    assert h.session.history[2].content == "150 / 3 = 50"
-    assert h.kinds("reply_done")[0].text == "Your average speed was 50 km/h."
+    assert h.session.history[2].content == "85 * 0.19 = 16.15"
+    assert h.kinds("reply_done")[0].text == "The VAT is 16.15 euros."
     asked = [m.prompt for m in model.seen[0] if m.role == "user"][-1]
-    assert asked.startswith("I drove 150") and spoken.STYLE in asked  # written for the ear
+    assert asked.startswith("What is 19%") and spoken.STYLE in asked  # written for the ear
     assert spoken.STYLE not in model.seen[0][0].content  # the instructions are shared with typing
     assert model.warmed == 1  # the prompt's fixed start was evaluated before the first turn
 

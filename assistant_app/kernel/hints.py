@@ -195,6 +195,21 @@ _CONVERSIONS = (
 )
 
 
+# "I drove 120 km in 2 hours. What was my average speed?": a distance, a time and a speed.
+_TRIP = re.compile(
+    r"(?<![\w.])(?P<d>\d+(?:\.\d+)?)\s*(?P<du>km|kilomet(?:er|re)s?|miles?|mi|met(?:er|re)s?|m)\b"
+    r"[^.?!]{0,40}?\bin\s+(?P<t>\d+(?:\.\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten)"
+    r"\s*(?P<tu>hours?|hrs?|h|minutes?|mins?|seconds?|secs?|s)\b",
+    re.IGNORECASE,
+)
+_SPEED = re.compile(r"\b(?:average speed|how fast|speed)\b", re.IGNORECASE)
+_HOW_MANY = {"a": "1", "an": "1", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
+             "six": "6", "seven": "7", "eight": "8", "nine": "9", "ten": "10"}  # fmt: skip
+# A time in hours, minutes or seconds, into the rate's own unit of time (" / 60": minutes).
+_HOURS = {"h": "", "m": " / 60", "s": " / 3600"}
+_PER = {"km/h": _HOURS, "mph": _HOURS, "m/s": {"h": " * 3600", "m": " * 60", "s": ""}}
+
+
 # "the average of 77, 45 and 22", "median of 3, 9, 4": a statistic of a written list.
 _STATISTIC_NAMES = {"average": "mean", "mean": "mean", "median": "median", "sum": "sum",
                     "total": "sum", "standard": "stdev", "range": "range"}  # fmt: skip
@@ -207,8 +222,20 @@ _STATISTIC = re.compile(
 
 
 def written_calculation(text: str) -> str:
-    """The calculation `text` spells out, as a calculator expression that evaluates: a unit
-    conversion ("How many km is 17 miles?") or arithmetic ("(46 + 85) x 9"); else ""."""
+    """The calculation `text` spells out, as a calculator expression that evaluates: an average
+    speed ("I drove 120 km in 2 hours: my average speed?"), a unit conversion ("How many km is
+    17 miles?") or arithmetic ("(46 + 85) x 9"); else ""."""
+    if (trip := _TRIP.search(text)) and _SPEED.search(text):
+        distance, unit = trip["d"], trip["du"].lower()
+        rate = "m/s" if unit.startswith("m") and unit not in ("mi", "mile", "miles") else ""
+        rate = rate or ("mph" if unit.startswith("mi") else "km/h")
+        time = _HOW_MANY.get(trip["t"].lower(), trip["t"])
+        per = _PER[rate][trip["tu"][0].lower()]  # the time in the rate's own unit
+        expression = (
+            f'convert({distance} / {f"({time}{per})" if per else time}, "{rate}", "{rate}")'
+        )
+        if _evaluates(expression):
+            return expression
     for pattern in _CONVERSIONS:
         if found := pattern.search(text):
             value = next(g for g in found.groups() if g and g[-1].isdigit())

@@ -7,6 +7,7 @@ import math
 import re
 
 _CONVERT = re.compile(r'^convert\((-?[\d.]+), "([^"]+)", "([^"]+)"\)$')
+_RATE = re.compile(r'^convert\(.+, "([^"]+)", "\1"\)$')  # a speed the kernel worked out
 _STATISTIC = re.compile(r"^(mean|median|stdev|range|sum)\(")
 _BINARY = re.compile(r"^(-?[\d.]+) ([-+*/x×]) (-?[\d.]+)$")
 _PERCENT = re.compile(r"^\((-?[\d.]+)/100\*(-?[\d.]+)\)$")  # "15% of 80", as the kernel writes it
@@ -37,6 +38,8 @@ def stated(expression: str, result: str) -> str:
     except ValueError:
         return ""
     said = _number(number)
+    if found := _RATE.match(expression):
+        return f"That's an average of {said} {_UNITS.get(found[1], found[1])}."
     if found := _CONVERT.match(expression):
         source, target = (_UNITS.get(u.lower(), u) for u in found.group(2, 3))
         return f"{_number(float(found[1]))} {source} is {said} {target}."
