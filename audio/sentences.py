@@ -12,7 +12,7 @@ _MARKUP = re.compile(r"```.*?```|`|\*\*|__|^#+\s*|^\s*[-*]\s+", re.DOTALL | re.M
 MAX_CHARS = 220  # a very long sentence is cut at a comma so the first audio is not delayed
 # The first words of a reply may go out at the end of a clause: a colon or semicolon, or a
 # comma after this many characters ("Sure, here's a fun fact about octopuses: …").
-_CLAUSE = re.compile(r"[:;](?=\s)|,(?=\s)")
+_CLAUSE = re.compile(r"[:;,](?=\s)")
 FIRST_CLAUSE_CHARS = 24
 
 

@@ -227,13 +227,11 @@ def written_calculation(text: str) -> str:
     17 miles?") or arithmetic ("(46 + 85) x 9"); else ""."""
     if (trip := _TRIP.search(text)) and _SPEED.search(text):
         distance, unit = trip["d"], trip["du"].lower()
-        rate = "m/s" if unit.startswith("m") and unit not in ("mi", "mile", "miles") else ""
-        rate = rate or ("mph" if unit.startswith("mi") else "km/h")
+        rate = "mph" if unit.startswith("mi") else "km/h" if unit.startswith("k") else "m/s"
         time = _HOW_MANY.get(trip["t"].lower(), trip["t"])
         per = _PER[rate][trip["tu"][0].lower()]  # the time in the rate's own unit
-        expression = (
-            f'convert({distance} / {f"({time}{per})" if per else time}, "{rate}", "{rate}")'
-        )
+        time = f"({time}{per})" if per else time
+        expression = f'convert({distance} / {time}, "{rate}", "{rate}")'
         if _evaluates(expression):
             return expression
     for pattern in _CONVERSIONS:
