@@ -1,19 +1,27 @@
-"""Speech-to-text engines: faster-whisper (default) and openai-whisper (the specified package)."""
+"""Speech-to-text engines: faster-whisper (default), openai-whisper (the specified package) and
+Moonshine (audio/moonshine.py, English only)."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from assistant_app.core.config import SttConfig
-from assistant_app.core.errors import ConfigError, ModelUnavailable
+from assistant_app.core.config import SttConfig, VadConfig
+from assistant_app.core.errors import ConfigError, ModelUnavailable, UnknownModel
 from assistant_app.core.messages import Segment, Transcript
 from audio.hearing import spoken_language
+from audio.vad import create_voice_activity_detector
+from models.catalog import find
 from models.store import ModelStore
 
 log = logging.getLogger(__name__)
+
+MOONSHINE = "moonshine"  # the engine of Moonshine models (models/catalog.py)
+OTHER_LANGUAGES = "whisper-base"  # what hears a language other than English for Moonshine
 
 
 class FasterWhisperSpeechToText:
@@ -91,54 +99,107 @@ class OpenAIWhisperSpeechToText:
         return Transcript(" ".join(s.text for s in found).strip(), result["language"], found)
 
 
+def _converted_once(
+    out: Path, stamp: Path, sources: list[Path], convert: Callable[[], None]
+) -> Path:
+    """`out`, made by `convert` unless it was made from these very source files."""
+    want = ":".join(f"{s.stat().st_size}:{s.stat().st_mtime_ns}" for s in sources)
+    if not out.exists() or not stamp.is_file() or stamp.read_text() != want:
+        log.info("converting %s (once)", out.name)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        convert()
+        stamp.write_text(want)
+    return out
+
+
 def openai_checkpoint(store: ModelStore, model: str) -> Path:
     """The `.pt` for openai-whisper, converted once from the verified CTranslate2 model."""
     from models.whisper_convert import convert_ct2_to_openai
 
     ct2_dir = store.path(model)
     out = store.root / "converted" / f"{model}.openai.pt"
-    stamp = out.with_suffix(".source")
-    source = (ct2_dir / "model.bin").stat()
-    want = f"{source.st_size}:{source.st_mtime_ns}"
-    if not out.is_file() or not stamp.is_file() or stamp.read_text() != want:
-        log.info("converting %s to an openai-whisper checkpoint (once)", model)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        convert_ct2_to_openai(ct2_dir, out)
-        stamp.write_text(want)
-    return out
+    return _converted_once(
+        out,
+        out.with_suffix(".source"),
+        [ct2_dir / "model.bin"],
+        lambda: convert_ct2_to_openai(ct2_dir, out),
+    )
+
+
+def moonshine_graphs(store: ModelStore, model: str, threads: int = 2) -> Path:
+    """The folder of Moonshine graphs for this CPU, converted once from the verified files."""
+    from models.moonshine_convert import FORMAT, SOURCES, convert_moonshine
+
+    source = store.path(model)
+    out = store.root / "converted" / f"{model}.{FORMAT}"
+    return _converted_once(
+        out,
+        out.with_suffix(".source"),
+        [source / name for name in SOURCES],
+        lambda: convert_moonshine(source, out, threads),
+    )
+
+
+def engine_of(config: SttConfig) -> str:
+    """What runs the configured model: Moonshine models their own engine, Whisper models the
+    [stt] engine (faster-whisper or openai-whisper)."""
+    try:
+        entry = find(config.model)
+    except UnknownModel:
+        return config.engine
+    return entry.engine if entry.engine == MOONSHINE else config.engine
 
 
 def import_backend(config: SttConfig) -> None:
     """Imports the engine's native library now (the app does this on its GUI thread at
     start-up); a missing one is reported by create_speech_to_text, with the fix."""
     try:
-        if config.engine == "faster-whisper":
+        if engine_of(config) == "faster-whisper":
             import faster_whisper  # noqa: F401
+        elif engine_of(config) == MOONSHINE:
+            import onnxruntime  # noqa: F401
     except ImportError:
         pass
 
 
 def create_speech_to_text(config: SttConfig, store: ModelStore):  # noqa: ANN201
-    """The STT engine named in the config, on its verified model."""
+    """The STT engine for the configured model and language. Moonshine hears English only: for
+    another language (or "auto") the [stt] engine runs Whisper base instead."""
+    language = spoken_language(config.language) or ""
+    engine = engine_of(config)
+    if engine == MOONSHINE and language != "en":
+        log.info(
+            "%s hears English only; language %r uses %s", config.model, language, OTHER_LANGUAGES
+        )
+        config = dataclasses.replace(config, model=OTHER_LANGUAGES)
+        engine = engine_of(config)
     try:
-        if config.engine == "faster-whisper":
+        if engine == MOONSHINE:
+            from audio.moonshine import MoonshineSpeechToText
+
+            return MoonshineSpeechToText(
+                moonshine_graphs(store, config.model, config.threads),
+                create_voice_activity_detector(VadConfig(), store),
+                threads=config.threads,
+            )
+        if engine == "faster-whisper":
             return FasterWhisperSpeechToText(
                 store.path(config.model),
                 threads=config.threads,
                 beam_size=config.beam_size,
-                language=spoken_language(config.language) or "",
+                language=language,
             )
-        if config.engine == "openai-whisper":
+        if engine == "openai-whisper":
             return OpenAIWhisperSpeechToText(
                 openai_checkpoint(store, config.model),
                 threads=1,
                 beam_size=config.beam_size,
-                language=spoken_language(config.language) or "",
+                language=language,
             )
     except ImportError as exc:
         raise ModelUnavailable(
             config.model,
-            f"the {config.engine} package is missing ({exc})",
+            f"a package {engine} needs is missing ({exc})",
             fix="run scripts/setup to install it.",
         ) from None
     raise ConfigError(

@@ -46,14 +46,31 @@ class SileroVoiceActivityDetector:
 
     def speech_ratio(self, audio: np.ndarray, threshold: float = 0.5) -> float:
         """Fraction of whole frames in `audio` that count as speech (a cheap gate for files)."""
+        hits = self._speech_frames(audio, threshold)
+        return len(hits) / max(1, len(audio) // self.frame_samples) if len(audio) else 0.0
+
+    def speech_only(
+        self, audio: np.ndarray, threshold: float = 0.5, margin_s: float = 0.3
+    ) -> np.ndarray:
+        """`audio` without the silence before its first speech and after its last (with a
+        margin); all of it when no frame is speech."""
+        hits = self._speech_frames(audio, threshold)
+        if not hits:
+            return audio
+        margin = int(margin_s * 16000)
+        return audio[
+            max(0, hits[0] * self.frame_samples - margin) : (hits[-1] + 1) * self.frame_samples
+            + margin
+        ]
+
+    def _speech_frames(self, audio: np.ndarray, threshold: float) -> list[int]:
+        """The indices of the whole frames of `audio` that count as speech, from a fresh state."""
         n = len(audio) // self.frame_samples
-        if n == 0:
-            return 0.0
         self.reset()
         frames = audio[: n * self.frame_samples].reshape(n, self.frame_samples)
-        hits = sum(self.speech_probability(f) >= threshold for f in frames)
+        hits = [i for i, f in enumerate(frames) if self.speech_probability(f) >= threshold]
         self.reset()
-        return hits / n
+        return hits
 
 
 def create_voice_activity_detector(

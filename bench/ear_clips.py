@@ -216,7 +216,7 @@ def speech_free(n: int, rng: random.Random) -> list[Clip]:
     return clips
 
 
-# -- front ends measured (none is used by the app: none lowered the error rate) -----------------
+# -- a front end measured (not used by the app: it did not lower the error rate) ----------------
 def levelled(audio: np.ndarray) -> np.ndarray:
     """Scaled so its loud parts (the 99.9th percentile, not one click) peak at -3 dBFS, with
     at most +40 dB of gain."""
@@ -225,19 +225,6 @@ def levelled(audio: np.ndarray) -> np.ndarray:
         return audio
     gain = min(10 ** (-3 / 20) / peak, 100.0)
     return np.clip(audio * gain, -1.0, 1.0).astype(np.float32)
-
-
-def trimmed(audio: np.ndarray, vad, threshold: float = 0.5, margin_s: float = 0.3) -> np.ndarray:  # noqa: ANN001
-    """Without the silence before and after the speech the VAD finds (all of it if none)."""
-    frame = vad.frame_samples
-    vad.reset()
-    hits = [i for i in range(len(audio) // frame)
-            if vad.speech_probability(audio[i * frame : (i + 1) * frame]) >= threshold]  # fmt: skip
-    vad.reset()
-    if not hits:
-        return audio
-    margin = int(margin_s * RATE)
-    return audio[max(0, hits[0] * frame - margin) : (hits[-1] + 1) * frame + margin]
 
 
 def make_clips(seed: int, speech: int, silent: int, config, store) -> list[Clip]:  # noqa: ANN001

@@ -1,12 +1,12 @@
 """Benchmark: how well the ears hear, on clips made fresh from a seed (bench/ear_clips.py).
 
-Each setup is a Whisper model, a beam width, a language and a front end; every setup hears the
-same clips. Reports corpus WER (Whisper's English normaliser) overall, by condition and by
-voice, seconds per clip, and the words produced on speech-free clips.
+Each setup is a speech model (Whisper or Moonshine), a beam width, a language and a front end;
+every setup hears the same clips. Reports corpus WER (Whisper's English normaliser) overall, by
+condition and by voice, seconds per clip, and the words produced on speech-free clips.
 
 Run from the repo root:
     .venv/bin/python bench/ears.py [--seed N] [--speech 63] [--silent 10]
-        [--setup NAME=MODEL,BEAM,LANGUAGE,FRONT ...]
+        [--setup NAME=MODEL,BEAM,LANGUAGE,FRONT ...] [--only NAME,NAME]
 FRONT is "-" (as heard), or "+"-joined parts: level, trim, and a prompt of either the tool
 names ("tools") or the tools and some names the clips use ("prompt").
 """
@@ -24,20 +24,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import machine_line, median, print_table, word_edits  # noqa: E402
-from bench.ear_clips import CITIES, NAMES, Clip, levelled, make_clips, trimmed  # noqa: E402
+from bench.ear_clips import CITIES, NAMES, Clip, levelled, make_clips  # noqa: E402
 
 TODAY = {  # what the voice loop and `assistant transcribe` did before this benchmark
     "voice before": "whisper-tiny.en,1,en,-",
     "transcribe before": "whisper-base,5,auto,-",
 }
 CANDIDATES = {
-    "tiny.en b5": "whisper-tiny.en,5,en,-",
     "base en b1": "whisper-base,1,en,-",
-    "base en b1 level": "whisper-base,1,en,level",
-    "base en b1 trim": "whisper-base,1,en,trim",
-    "base en b1 tools prompt": "whisper-base,1,en,tools",
     "base en b5": "whisper-base,5,en,-",
     "base en b5 level+trim": "whisper-base,5,en,level+trim",
+    "moonshine": "moonshine-base-en,1,en,-",
+    "moonshine level": "moonshine-base-en,1,en,level",
 }
 TOOLS_PROMPT = "Calculator, Python, notes, plot, picture."
 
@@ -60,11 +58,12 @@ class Setup:
 def hear(setup: Setup, clips: list[Clip], config, store, prompt: str) -> list[tuple[str, float]]:  # noqa: ANN001
     """(text kept, seconds) for every clip, through the front end and the no-speech rule."""
     from audio.hearing import heard_words
-    from audio.stt import FasterWhisperSpeechToText
+    from audio.stt import create_speech_to_text
     from audio.vad import create_voice_activity_detector
 
-    stt = FasterWhisperSpeechToText(
-        store.path(setup.model), threads=config.stt.threads, beam_size=setup.beam
+    stt = create_speech_to_text(
+        config.replace("stt", model=setup.model, beam_size=setup.beam, language=setup.language).stt,
+        store,
     )
     vad = create_voice_activity_detector(config.vad, store)
     language = None if setup.language == "auto" else setup.language
@@ -77,7 +76,7 @@ def hear(setup: Setup, clips: list[Clip], config, store, prompt: str) -> list[tu
             out.append(("", time.perf_counter() - start))
             continue
         if "trim" in setup.front:
-            audio = trimmed(audio, vad)
+            audio = vad.speech_only(audio)
         if "level" in setup.front:
             audio = levelled(audio)
         words = (
@@ -147,6 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--silent", type=int, default=10)
     parser.add_argument("--setup", action="append", default=[], help="NAME=MODEL,BEAM,LANG,FRONT")
     parser.add_argument("--only-today", action="store_true", help="just the two setups of before")
+    parser.add_argument("--only", default="", help="comma-separated setup names to run")
     parser.add_argument("-v", "--verbose", action="store_true", help="list the misheard clips")
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.randrange(10_000)
@@ -161,6 +161,8 @@ def main(argv: list[str] | None = None) -> None:
     prompt = " ".join([TOOLS_PROMPT, *rng.sample(NAMES, 4), *rng.sample(CITIES, 4)])
     setups = dict(TODAY) if args.only_today else {**TODAY, **CANDIDATES}
     setups.update(dict(s.split("=", 1) for s in args.setup))
+    if args.only:
+        setups = {n: setups[n] for n in args.only.split(",")}
     results = {}
     for name, spec in setups.items():
         started = time.perf_counter()

@@ -44,20 +44,21 @@ def test_what_is_kept_of_whisper_words() -> None:
 
 
 # -- with the real models -------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def ears(real_store):
+@pytest.fixture(scope="module", params=["voice loop", "transcribe"])
+def ears(real_store, request):
+    """What the voice loop's recogniser (Moonshine) or `assistant transcribe`'s (Whisper base)
+    hears in what the default voice says."""
     from audio.stt import create_speech_to_text
     from audio.tts import create_text_to_speech
     from audio.wav import resample
 
     config = Config()
     voice = config.voice
-    stt = create_speech_to_text(  # as the voice loop hears
-        config.replace(
+    if request.param == "voice loop":
+        config = config.replace(
             "stt", model=voice.stt_model or config.stt.model, beam_size=voice.stt_beam_size
-        ).stt,
-        real_store,
-    )
+        )
+    stt = create_speech_to_text(config.stt, real_store)
     tts = create_text_to_speech(config.tts, real_store)
 
     def say(text: str) -> np.ndarray:

@@ -43,6 +43,11 @@ def run(args: argparse.Namespace, config: Config) -> int:
         for name in names:
             _known(name)
             path = store.pull(name, args.source, ProgressBar())
+            if catalog.find(name).engine == "moonshine":
+                from audio.stt import moonshine_graphs
+
+                print(f"{name}: converting for this CPU (about a minute, once)", flush=True)
+                moonshine_graphs(store, name)
             print(f"{name}: ready in {path}")
         return 0
     if args.models_command == "verify":

@@ -53,10 +53,12 @@ class ModelsConfig:
 @dataclass(frozen=True)
 class SttConfig:
     engine: str = _doc(
-        "faster-whisper (fast, default) or openai-whisper.", default="faster-whisper"
+        "What runs a Whisper model: faster-whisper (fast, default) or openai-whisper "
+        "(a Moonshine model always runs on its own engine).",
+        default="faster-whisper",
     )
     model: str = _doc(
-        "Catalog name of the Whisper model (see `assistant models list`).", default="whisper-base"
+        "Catalog name of the speech model (see `assistant models list`).", default="whisper-base"
     )
     language: str = _doc(
         "What you speak: a code such as 'en' or 'de'; empty means the system's language "
@@ -164,9 +166,10 @@ class VoiceConfig:
         default="",
     )
     stt_model: str = _doc(
-        "Whisper model for voice turns; empty uses [stt] model (whisper-base). tiny.en hears "
-        "~0.25 s sooner but gets far more words wrong (bench/ears.py: WER 0.40 vs 0.28).",
-        default="",
+        "Speech model for voice turns; empty uses [stt] model. moonshine-base-en (English "
+        "only; another language falls back to whisper-base) hears a short turn in ~0.13 s with "
+        "fewer words wrong than whisper-base's ~0.6 s (bench/ears.py: WER 0.235 vs 0.298).",
+        default="moonshine-base-en",
     )
     stt_beam_size: int = _doc("Whisper beam width for voice turns (1: greedy, fastest).", default=1)
     max_reply_tokens: int = _doc(

