@@ -100,12 +100,17 @@ class OpenAIWhisperSpeechToText:
 
 
 def _converted_once(
-    out: Path, stamp: Path, sources: list[Path], convert: Callable[[], None]
+    out: Path,
+    stamp: Path,
+    sources: list[Path],
+    convert: Callable[[], None],
+    say: Callable[[str], None] = log.info,
 ) -> Path:
-    """`out`, made by `convert` unless it was made from these very source files."""
+    """`out`, made by `convert` unless it was made from these very source files; `say`
+    hears a line when it is."""
     want = ":".join(f"{s.stat().st_size}:{s.stat().st_mtime_ns}" for s in sources)
     if not out.exists() or not stamp.is_file() or stamp.read_text() != want:
-        log.info("converting %s (once)", out.name)
+        say(f"converting {out.name} for this CPU (once)")
         out.parent.mkdir(parents=True, exist_ok=True)
         convert()
         stamp.write_text(want)
@@ -126,8 +131,11 @@ def openai_checkpoint(store: ModelStore, model: str) -> Path:
     )
 
 
-def moonshine_graphs(store: ModelStore, model: str, threads: int = 2) -> Path:
-    """The folder of Moonshine graphs for this CPU, converted once from the verified files."""
+def moonshine_graphs(
+    store: ModelStore, model: str, threads: int = 2, say: Callable[[str], None] = log.info
+) -> Path:
+    """The folder of Moonshine graphs for this CPU, converted once from the verified files
+    (about a minute)."""
     from models.moonshine_convert import FORMAT, SOURCES, convert_moonshine
 
     source = store.path(model)
@@ -137,6 +145,7 @@ def moonshine_graphs(store: ModelStore, model: str, threads: int = 2) -> Path:
         out.with_suffix(".source"),
         [source / name for name in SOURCES],
         lambda: convert_moonshine(source, out, threads),
+        say,
     )
 
 

@@ -75,10 +75,10 @@ def test_a_conversion_is_made_once_per_source(tmp_path) -> None:
         made.append(1)
         out.write_text("graphs")
 
-    stamp = tmp_path / "converted.source"
+    stamp, said = tmp_path / "converted.source", []
     for _ in range(2):
-        assert _converted_once(out, stamp, [source], convert) == out
-    assert len(made) == 1
+        assert _converted_once(out, stamp, [source], convert, said.append) == out
+    assert len(made) == 1 and said == ["converting converted for this CPU (once)"]
     source.write_bytes(b"new weights")  # a repaired or updated model is converted again
     _converted_once(out, stamp, [source], convert)
     assert len(made) == 2

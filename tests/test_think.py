@@ -81,3 +81,24 @@ def test_a_calculation_asked_to_think_about_is_worked_out_exactly() -> None:
     plain = ChatSession(voted, "s", think=ThinkSettings(samples=3))
     assert "".join(plain.stream("Think carefully. What is 26 x 28 minus 44?")).startswith("684")
     assert len(voted.requests) >= 2
+
+
+def test_thinking_aloud_is_short_and_said_plainly(monkeypatch) -> None:
+    import assistant_app.kernel.chat as chat
+    from assistant_app.kernel.turn import SpokenTurn
+    from assistant_app.security.untrusted import refuse
+
+    monkeypatch.setattr(chat, "SPOKEN_BUDGET_S", 0.0)  # past the budget after one attempt
+    steps, kept = [], []
+    spoken = SpokenTurn("Short.", refuse, steps.append, lambda turn, reply: kept.append(reply))
+    model = FakeChatModel(["Work.\nAnswer: 408"] * 7)
+    session = ChatSession(model, "s", think=ThinkSettings(samples=5, budget_s=120.0))
+    reply = "".join(session.stream("Think carefully about 17 times 24", spoken=spoken))
+    assert reply == "The answer is 408."  # no reasoning read out
+    assert steps == ["think"] and kept == [reply] and len(model.requests) == 1
+    typed = "".join(session.stream("Think carefully about 17 times 24"))
+    assert typed.startswith("408\n(3 of 3 independent attempts agreed")  # typed: the full budget
+    session.history.clear()
+    monkeypatch.setattr(chat, "SPOKEN_BUDGET_S", 120.0)
+    again = "".join(session.stream("Think carefully about 17 times 24", spoken=spoken))
+    assert again == "The answer is 408. 3 of 3 attempts agreed on it."

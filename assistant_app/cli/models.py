@@ -46,8 +46,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
             if catalog.find(name).engine == "moonshine":
                 from audio.stt import moonshine_graphs
 
-                print(f"{name}: converting for this CPU (about a minute, once)", flush=True)
-                moonshine_graphs(store, name)
+                moonshine_graphs(store, name, say=lambda line, n=name: print(f"{n}: {line}"))
             print(f"{name}: ready in {path}")
         return 0
     if args.models_command == "verify":

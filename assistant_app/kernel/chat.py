@@ -29,7 +29,7 @@ from assistant_app.kernel.memory import Memory
 from assistant_app.kernel.repeats import LoopGuard
 from assistant_app.kernel.stated import stated
 from assistant_app.kernel.tables import TableFiles
-from assistant_app.kernel.think import think_longer, wants_thinking
+from assistant_app.kernel.think import SPOKEN_BUDGET_S, think_longer, wants_thinking
 from assistant_app.kernel.turn import (
     ERROR_NOTE,
     REFUSED,
@@ -360,10 +360,10 @@ class ChatSession:
             self._prompt(question, turn, tools=False),
             cancel=token,
             samples=self.think.samples,
-            budget_s=self.think.budget_s,
+            budget_s=min(self.think.budget_s, SPOKEN_BUDGET_S if self._spoken else float("inf")),
             progress=self.think.progress,
         )
-        answer = verdict.reply() + self.untrusted.notice()
+        answer = verdict.reply(spoken=self._spoken is not None) + self.untrusted.notice()
         self._finish([ChatMessage("user", text)], answer)
         yield answer
 

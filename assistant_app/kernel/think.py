@@ -25,6 +25,11 @@ _ANSWER = re.compile(r"answer\s*[:=]\s*(.+)", re.IGNORECASE)
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 
 
+# A spoken "think carefully" stops starting attempts after this long (one attempt of the 1.5B
+# model takes 10-20 s; the typed budget, 120 s, meant over a minute and a half of silence).
+SPOKEN_BUDGET_S = 20.0
+
+
 @dataclass(frozen=True)
 class Attempt:
     text: str
@@ -38,10 +43,14 @@ class Verdict:
     attempts: tuple[Attempt, ...]
     seconds: float
 
-    def reply(self) -> str:
-        """What the user reads: the agreed answer, how sure, and one line of the reasoning."""
+    def reply(self, spoken: bool = False) -> str:
+        """What the user reads: the agreed answer, how sure, and one line of the reasoning;
+        spoken, the answer and how sure only."""
         if not self.answer:
             return "I thought about it several times but could not settle on an answer."
+        if spoken:
+            agreed = f" {self.votes} of {len(self.attempts)} attempts agreed on it."
+            return f"The answer is {self.answer}.{agreed if len(self.attempts) > 1 else ''}"
         winner = next(a for a in self.attempts if a.answer == self.answer)
         steps = [ln for ln in winner.text.strip().splitlines() if ln.strip()]
         why = " ".join(steps[:-1])[-400:] if len(steps) > 1 else ""
