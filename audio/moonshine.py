@@ -3,7 +3,8 @@ base on a short turn and with fewer words wrong (bench/ears.py, docs/BENCHMARKS.
 
 Runs the graphs models/moonshine_convert.py makes: an encoder over the raw 16 kHz samples, a
 decoder's first step (which fills the cross-attention cache from the encoder's output), and
-its cached step, greedily from <s> to </s>.
+its cached step, greedily from <s> to </s>. Its words are written as Whisper writes them:
+numbers in digits (audio/numerals.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant_app.core.messages import Segment, Transcript
+from audio.numerals import with_digits
 from audio.vad import SileroVoiceActivityDetector
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,25 @@ def pieces(audio: np.ndarray, rate: int = 16000, longest_s: float = LONGEST_S) -
         start = cut
     out.append(audio[start:])
     return out
+
+
+def once(tokens: list[int], shortest: int = 4) -> list[int]:
+    """`tokens` with a stretch said twice or more in a row kept once: the decoder can loop
+    ("Thanks, that's all for now. Thanks, that's all for now." from one clean sentence).
+    Stretches shorter than `shortest` tokens may repeat ("very, very")."""
+    i = 0
+    while i < len(tokens):
+        for size in range(shortest, (len(tokens) - i) // 2 + 1):
+            block = tokens[i : i + size]
+            if tokens[i + size : i + 2 * size] == block:
+                end = i + 2 * size
+                while tokens[end : end + size] == block:
+                    end += size
+                tokens = tokens[: i + size] + tokens[end:]
+                break
+        else:
+            i += 1
+    return tokens
 
 
 class MoonshineSpeechToText:
@@ -124,6 +145,7 @@ class MoonshineSpeechToText:
             )
         else:
             log.info("moonshine stopped at its %d-token ceiling (a loop?)", limit)
+        tokens = once(tokens)
         text = b"".join(self._vocab[t] for t in tokens if 2 < t < len(self._vocab))
         mean = float(np.mean(logprobs)) if logprobs else 0.0
-        return text.replace(_WORD, b" ").decode("utf-8", "replace").strip(), mean
+        return with_digits(text.replace(_WORD, b" ").decode("utf-8", "replace").strip()), mean

@@ -62,8 +62,9 @@ class FakeSpeechToText:
         from assistant_app.core.messages import Segment, Transcript
 
         self.heard.append(len(audio))
-        text = self.texts.pop(0)
-        return Transcript(text, "en", (Segment(0.0, len(audio) / 16000, text),))
+        text = self.texts.pop(0)  # a (text, mean token log-probability) pair for an unsure one
+        text, logprob = text if isinstance(text, tuple) else (text, -0.1)
+        return Transcript(text, "en", (Segment(0.0, len(audio) / 16000, text, 0.0, logprob),))
 
 
 class FakeTextToSpeech:

@@ -8,7 +8,7 @@ import pytest
 from onnx import helper
 
 from assistant_app.core.config import Config
-from audio.moonshine import pieces, read_tokenizer
+from audio.moonshine import once, pieces, read_tokenizer
 from audio.stt import engine_of
 from models.moonshine_convert import in_order
 
@@ -51,6 +51,12 @@ def test_nodes_are_put_after_the_nodes_they_read() -> None:
     loop = [helper.make_node("Relu", ["q"], ["p"]), helper.make_node("Relu", ["p"], ["q"])]
     with pytest.raises(ValueError, match="cycle"):
         in_order(loop, set())
+
+
+def test_a_stretch_the_decoder_repeats_is_kept_once() -> None:
+    assert once([5, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4, 9]) == [5, 1, 2, 3, 4, 9]
+    assert once([1, 2, 1, 2, 1, 2]) == [1, 2, 1, 2, 1, 2]  # "very, very": too short to judge
+    assert once([1, 2, 3, 4, 5, 1, 2, 3, 4, 6]) == [1, 2, 3, 4, 5, 1, 2, 3, 4, 6]  # not in a row
 
 
 def test_the_model_picks_its_engine() -> None:
@@ -125,13 +131,16 @@ def test_moonshine_hears_a_spoken_request(moonshine, say) -> None:
 
 @pytest.mark.models
 def test_moonshine_hears_speech_longer_than_a_piece(moonshine, say) -> None:
-    sentence = say("The garden needs water every morning.")
+    days = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+    colours = ["red", "green", "blue"]
     pause = np.zeros(RATE // 2, np.float32)
-    audio = np.concatenate([np.concatenate([sentence, pause])] * 14)
+    said = [f"The {c} garden needs water every {d}." for c in colours for d in days][:14]
+    audio = np.concatenate([np.concatenate([say(s), pause]) for s in said])
     assert len(audio) > 30 * RATE
     heard = moonshine.transcribe(audio)
     assert len(heard.segments) >= 2
     assert words(heard.text).count("garden") >= 12, heard.text
+    assert sum(d.lower() in words(heard.text) for d in days) == 7
 
 
 @pytest.mark.models

@@ -68,6 +68,17 @@ def test_a_spoken_notes_question_says_so_while_the_passages_are_read(make) -> No
     assert [e.text for e in h.kinds("sentence")] == ["On Friday at 08:15."]  # not read out
 
 
+def test_words_the_ears_were_unsure_of_come_with_a_word_to_the_model(make) -> None:  # noqa: F811
+    misheard = ("How far is man revamped?", -0.9)
+    h: Harness = make(["Sorry, could you say that again?", "Nairobi."], [misheard, "Kenya?"])
+    for turn in (1, 2):
+        h.say(30)
+        h.play_until("reply_done", turn)
+    first, second = (request[-1] for request in h.chat.requests)
+    assert spoken.UNSURE in first.prompt and spoken.UNSURE not in second.prompt
+    assert first.content == "How far is man revamped?"  # the history keeps only the words
+
+
 def test_code_is_shown_in_the_window_but_not_read_aloud(make) -> None:  # noqa: F811
     reply = "Here is the code.\n```python\nprint(42)\n```\nIt prints 42."
     h: Harness = make([reply], ["Show me code that prints 42."])

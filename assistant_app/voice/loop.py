@@ -290,8 +290,11 @@ class VoiceLoop:
                 self._turn(Utterance(np.concatenate(blocks), self._ptt_start, now), stt_q)
 
     # -- the kernel's side of a spoken turn -----------------------------------------------------
-    def _begin(self, turn: int, token: CancelToken) -> tuple[ChatSession, SpokenTurn]:
-        """A transcript reached the chat stage: the session and how this turn is spoken."""
+    def _begin(
+        self, turn: int, token: CancelToken, unsure: bool = False
+    ) -> tuple[ChatSession, SpokenTurn]:
+        """A transcript reached the chat stage: the session and how this turn is spoken (with
+        a word to the model when the ears were `unsure` of what they heard)."""
         self.ledger.flush()
         said: list[str] = []
 
@@ -301,7 +304,7 @@ class VoiceLoop:
                 self._say(spoken.progress_line(step, turn), turn)
 
         return self.session, SpokenTurn(
-            self.style,
+            f"{self.style} {spoken.UNSURE}" if unsure else self.style,
             lambda tool, call: self.asking.ask(tool, call, turn, token),
             on_step,
             lambda messages, reply: self.ledger.written(turn, messages, reply),

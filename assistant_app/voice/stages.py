@@ -19,7 +19,7 @@ from assistant_app.core.engines import SpeechToText, TextToSpeech
 from assistant_app.core.errors import AssistantError
 from assistant_app.core.messages import SpeechChunk, Transcript, Utterance
 from assistant_app.voice.spoken import for_the_ear
-from audio.hearing import heard_words, kept
+from audio.hearing import heard_words, kept, unsure
 from audio.sentences import SentenceSplitter
 from models.end_of_turn import FINISHED_AT, Verdict, only_fillers
 
@@ -164,12 +164,13 @@ class ChatStage(Stage):
 
     def __init__(
         self,
-        begin: Callable[[int, CancelToken], tuple[ChatSession, SpokenTurn]],
+        begin: Callable[[int, CancelToken, bool], tuple[ChatSession, SpokenTurn]],
         warm: Callable[[], None],
         *args: Any,
     ) -> None:
         super().__init__("chat", *args)
-        self.begin = begin  # (turn, its token) -> the session and how this turn is spoken
+        # (turn, its token, the ears unsure) -> the session and how this turn is spoken
+        self.begin = begin
         self.warm = warm  # evaluates the prompt's fixed start before the first turn
         self.ready = threading.Event()  # set once warm
 
@@ -183,7 +184,7 @@ class ChatStage(Stage):
 
     def process(self, item: Transcript) -> Iterable[Sentence]:
         token = CancelToken(self.turns, item.turn)
-        session, spoken = self.begin(item.turn, token)
+        session, spoken = self.begin(item.turn, token, unsure(item.segments))
         splitter, n = SentenceSplitter(first_clause=True), 0  # speech starts at a clause
         with contextlib.closing(session.stream(item.text, token, spoken=spoken)) as reply:
             for piece in reply:
