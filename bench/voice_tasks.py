@@ -200,6 +200,10 @@ def speak_all(tasks: list[Task], folder: Path, rng: random.Random) -> None:
 
 # -- running them ---------------------------------------------------------------------------------
 TIMES = re.compile(r"turn (\d+): end of speech.*")
+ASK_AGAIN = re.compile(
+    r"again|repeat|rephrase|didn't (?:catch|understand)|don't understand|not sure what you",
+    re.IGNORECASE,
+)
 
 
 def run_batch(
@@ -322,6 +326,10 @@ def report(model: str, tasks: list[Task]) -> None:
          "first audio s (median)", "answer audio s, tool turns"], rows,
     )  # fmt: skip
     print("\n('all': first audio over turns that need no tool, answer audio over tool turns)")
+    missed = [r for r in results if not r["heard_right"] and not r["correct"]]
+    again = [r for r in missed if ASK_AGAIN.search(r.get("heard", ""))]
+    print(f"misheard and not answered right: {len(missed)}; of them the reply asked to hear it "
+          f"again: {len(again)}")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:
