@@ -57,9 +57,9 @@ def pieces(audio: np.ndarray, rate: int = 16000, longest_s: float = LONGEST_S) -
 
 
 def once(tokens: list[int], shortest: int = 4) -> list[int]:
-    """`tokens` with a stretch said twice or more in a row kept once: the decoder can loop
-    ("Thanks, that's all for now. Thanks, that's all for now." from one clean sentence).
-    Stretches shorter than `shortest` tokens may repeat ("very, very")."""
+    """`tokens` with a stretch said twice or more in a row kept once: a greedy decoder can
+    loop, saying a phrase again until its token ceiling. Stretches shorter than `shortest`
+    tokens may repeat ("very, very")."""
     i = 0
     while i < len(tokens):
         for size in range(shortest, (len(tokens) - i) // 2 + 1):
