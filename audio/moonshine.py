@@ -10,11 +10,13 @@ numbers in digits (audio/numerals.py).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from assistant_app.core.messages import Segment, Transcript
+from audio.biasing import PhraseBias, phrases_of
 from audio.numerals import with_digits
 from audio.vad import SileroVoiceActivityDetector
 
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 BOS, EOS = 1, 2
 _WORD = "\u2581".encode()  # SentencePiece's mark for a space before a word
 TOKENS_PER_SECOND = 6.5  # a ceiling on the words speech can hold: a loop stops there
+WORD_BONUS = 3.0  # log-probability an expected word may cost the reading that has it
 LONGEST_S = 25.0  # trained on up to ~30 s; longer audio is cut at its quietest moments
 
 
@@ -76,10 +79,11 @@ def once(tokens: list[int], shortest: int = 4) -> list[int]:
 
 
 class MoonshineSpeechToText:
-    """Moonshine on the CPU; English only (the language asked for is not used, nor a prompt)."""
+    """Moonshine on the CPU; English only (the language asked for is not used)."""
 
     name = "moonshine"
     sample_rate_hz = 16000
+    expects_words = True  # a prompt's words are weighed while decoding, not written in
 
     def __init__(
         self, model_dir: Path, vad: SileroVoiceActivityDetector, *, threads: int = 2
@@ -103,10 +107,15 @@ class MoonshineSpeechToText:
         self._vocab = read_tokenizer(model_dir / "tokenizer.bin")
         self._outputs = [o.name for o in self._step.get_outputs()]
         self._cache = [i.name for i in self._step.get_inputs() if i.name.startswith("past_")]
+        self._prompt, self._bias = "", PhraseBias(self._vocab, [])
 
     def transcribe(
         self, audio: np.ndarray, language: str | None = None, prompt: str = ""
     ) -> Transcript:
+        """`prompt`'s words are expected (audio/biasing.py): a reading with them wins when
+        it sounds nearly as likely as the plain one."""
+        if prompt != self._prompt:
+            self._prompt, self._bias = prompt, PhraseBias(self._vocab, phrases_of(prompt))
         segments, start = [], 0.0
         # Moonshine hears nothing at all in a clip with a second or more of silence around the
         # words (bench/ears.py: the "silence" clips' WER 1.0, 0.10 once cut).
@@ -120,21 +129,40 @@ class MoonshineSpeechToText:
         return Transcript(" ".join(s.text for s in segments), "en", tuple(segments))
 
     def _decode(self, audio: np.ndarray) -> tuple[str, float]:
-        """The text greedily decoded from one piece, and its tokens' mean log-probability."""
+        """The text decoded from one piece, and its tokens' mean log-probability."""
         hidden = self._encoder.run(None, {"input_values": audio[None, :]})[0]
         limit = int(len(audio) / self.sample_rate_hz * TOKENS_PER_SECOND) + 10
+        if not self._bias:
+            return self._greedy(hidden, limit, None).heard
+        nudged = self._greedy(hidden, limit, self._bias)
+        if not nudged.nudged:  # no bonus changed a choice: the plain reading is the same
+            return nudged.heard
+        plain = self._greedy(hidden, limit, None)
+        best = max(plain, nudged, key=lambda r: r.score(self._bias, WORD_BONUS))
+        return best.heard
+
+    def _greedy(self, hidden: np.ndarray, limit: int, bias: PhraseBias | None) -> Reading:
+        """Greedy decoding, each step's choice nudged toward `bias`'s phrases when given."""
         outputs = self._first.run(
             self._outputs,
             {"input_ids": np.array([[BOS]], np.int64), "encoder_hidden_states": hidden},
         )
-        tokens, logprobs, cache = [], [], {}
+        if bias is not None:
+            bias.begin()
+        tokens, logprobs, cache, nudged, end = [], [], {}, False, 0.0
         for step in range(limit):
             logits = outputs[0][0, -1].astype(np.float64)
             token = int(logits.argmax())
+            if bias is not None and (chosen := int(bias.bonus(logits).argmax())) != token:
+                token, nudged = chosen, True
+            logprob = -np.log(np.exp(logits - logits[token]).sum())  # as heard, unnudged
             if token == EOS:
+                end = logprob
                 break
+            logprobs.append(logprob)
+            if bias is not None:
+                bias.chose(token)
             tokens.append(token)
-            logprobs.append(-np.log(np.exp(logits - logits[token]).sum()))
             for name, value in zip(self._cache, outputs[1:], strict=True):
                 # The self-attention cache grows each step; the cross-attention keys and values
                 # are made once, on the first step.
@@ -147,5 +175,25 @@ class MoonshineSpeechToText:
             log.info("moonshine stopped at its %d-token ceiling (a loop?)", limit)
         tokens = once(tokens)
         text = b"".join(self._vocab[t] for t in tokens if 2 < t < len(self._vocab))
-        mean = float(np.mean(logprobs)) if logprobs else 0.0
-        return with_digits(text.replace(_WORD, b" ").decode("utf-8", "replace").strip()), mean
+        text = with_digits(text.replace(_WORD, b" ").decode("utf-8", "replace").strip())
+        return Reading(text, logprobs, end, nudged)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One decoding: its words, each token's log-probability as heard and the end's, and
+    whether expected words changed a choice."""
+
+    text: str
+    logprobs: list[float]
+    end: float
+    nudged: bool
+
+    @property
+    def heard(self) -> tuple[str, float]:
+        """The words and their tokens' mean log-probability."""
+        return self.text, float(np.mean(self.logprobs)) if self.logprobs else 0.0
+
+    def score(self, bias: PhraseBias, bonus: float) -> float:
+        """How likely it sounds, plus `bonus` for each expected word it has."""
+        return float(np.sum(self.logprobs)) + self.end + bonus * bias.count(self.text)

@@ -8,7 +8,9 @@ Run from the repo root:
     .venv/bin/python bench/ears.py [--seed N] [--speech 63] [--silent 10]
         [--setup NAME=MODEL,BEAM,LANGUAGE,FRONT ...] [--only NAME,NAME]
 FRONT is "-" (as heard), or "+"-joined parts: level, trim, and a prompt of either the tool
-names ("tools") or the tools and some names the clips use ("prompt").
+names ("tools"), the tools and some names the clips use ("prompt"), or the words the voice
+loop expects with the default tools plus those names ("vocab"; Moonshine weighs them, see
+audio/biasing.py).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ CANDIDATES = {
     "base en b5 level+trim": "whisper-base,5,en,level+trim",
     "moonshine": "moonshine-base-en,1,en,-",
     "moonshine level": "moonshine-base-en,1,en,level",
+    "moonshine vocab": "moonshine-base-en,1,en,vocab",
 }
 TOOLS_PROMPT = "Calculator, Python, notes, plot, picture."
 
@@ -80,12 +83,24 @@ def hear(setup: Setup, clips: list[Clip], config, store, prompt: str) -> list[tu
         if "level" in setup.front:
             audio = levelled(audio)
         words = (
-            prompt if "prompt" in setup.front else TOOLS_PROMPT if "tools" in setup.front else ""
-        )
+            prompt if "prompt" in setup.front
+            else TOOLS_PROMPT if "tools" in setup.front
+            else vocabulary(prompt) if "vocab" in setup.front
+            else ""
+        )  # fmt: skip
         transcript = stt.transcribe(audio, language, words)
         text = heard_words(transcript.segments, len(audio) / 16000)
         out.append((text, time.perf_counter() - start))
     return out
+
+
+def vocabulary(prompt: str) -> str:
+    """What the voice loop expects with the default tools (assistant_app/kernel/expected.py)
+    and, standing in for names from the user's notes, the prompt's names and cities."""
+    from assistant_app.kernel.expected import expected_for
+
+    names = prompt.removeprefix(TOOLS_PROMPT).split()
+    return ", ".join([expected_for({"calculator", "python"}), *names])
 
 
 def errors(reference: str, hypothesis: str, normalise) -> tuple[int, int]:  # noqa: ANN001

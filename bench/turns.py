@@ -3,9 +3,11 @@
 Clips are made fresh from a printed seed: requests split at an unfinished point by a 0.5-1.5 s
 pause (some with "um" in it), and complete requests, spoken by the voices of bench/ear_clips.py,
 some with room noise. Each clip is streamed frame by frame through the real VAD and turn
-detector, the real Whisper of the voice loop and, for "meaning", the real end-of-turn judge; the
-time each transcription and judgement takes on this machine is added to the stream's clock, as in
-the live loop. The same clips go through today's silence-only endpointer (400 ms).
+detector, the real recogniser of the voice loop (told the words the loop expects with the
+default tools) and, for "meaning", the real end-of-turn judge (and the loop's rule that a bare
+"Think carefully." waits for its question); the time each transcription and judgement takes on
+this machine is added to the stream's clock, as in the live loop. The same clips go through
+today's silence-only endpointer (400 ms).
 
 Reports: pause clips heard whole as one turn, fragments answered (cut-offs), turns never ended,
 and for complete clips the time from the end of speech to the end of the turn with its
@@ -28,12 +30,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from assistant_app.kernel.expected import expected_for  # noqa: E402
 from bench._common import machine_line, median, print_table  # noqa: E402
 from bench.ear_clips import CITIES, NAMES, at_snr, pink, voices  # noqa: E402
 
 RATE, FRAME = 16000, 512
 GOES_ON_S = 1.5  # as assistant_app/voice/loop.py
 ANSWER_S = 1.0  # end of a turn -> its answer's first sound, at the quickest (bench/voice_tasks.py)
+EXPECTED = expected_for({"calculator", "python"})  # what the loop's ears expect, default tools
 SPLITS = [  # (first part, second part): the first is plainly unfinished
     lambda r: ("How long does it take to boil", "an egg?"),
     lambda r: (f"Can you add {r.randint(11, 99)} and", f"{r.randint(11, 99)}?"),
@@ -115,9 +119,9 @@ def _speech_bounds(audio: np.ndarray) -> tuple[float, float]:
 
 def run(clip: Clip, method: str, stt, vad, judge, config, threshold: float) -> None:  # noqa: ANN001, C901
     """Streams `clip` through the endpointer; records (start, end, ready) of each turn ended."""
+    from assistant_app.voice.stages import nothing_to_judge
     from audio.endpoint import detector_for
     from audio.hearing import heard_words
-    from models.end_of_turn import only_fillers
 
     judged = method == "meaning"
     detector = detector_for(config.vad, judged)
@@ -141,12 +145,12 @@ def run(clip: Clip, method: str, stt, vad, judge, config, threshold: float) -> N
             key = event.audio.tobytes()
             if event.tentative:
                 start = time.perf_counter()
-                transcript = stt.transcribe(event.audio, "en")
+                transcript = stt.transcribe(event.audio, "en", EXPECTED)
                 text = heard_words(transcript.segments, len(event.audio) / RATE)
                 cost = time.perf_counter() - start
                 ready = max(now, busy_until) + cost
                 busy_until = transcripts[key] = ready
-                if judged and text and not only_fillers(text):
+                if judged and not nothing_to_judge(text):
                     verdict = judge.judge(text)
                     clip.costs.append(verdict.seconds)
                     clip.judged.append((text, round(verdict.probability, 4)))
@@ -157,7 +161,7 @@ def run(clip: Clip, method: str, stt, vad, judge, config, threshold: float) -> N
                 ready = max(now, transcripts[key])
             else:
                 start = time.perf_counter()
-                stt.transcribe(event.audio, "en")
+                stt.transcribe(event.audio, "en", EXPECTED)
                 ready = max(now, busy_until) + time.perf_counter() - start
             turns.append((event.start_s, event.end_s, ready))
     clip.turns[method] = turns

@@ -57,11 +57,13 @@ class FakeSpeechToText:
     def __init__(self, texts: list[str]) -> None:
         self.texts = list(texts)
         self.heard: list[int] = []
+        self.prompts: list[str] = []  # the words it was told to expect, turn by turn
 
     def transcribe(self, audio, language=None, prompt=""):  # noqa: ANN001, ANN201
         from assistant_app.core.messages import Segment, Transcript
 
         self.heard.append(len(audio))
+        self.prompts.append(prompt)
         text = self.texts.pop(0)  # a (text, mean token log-probability) pair for an unsure one
         text, logprob = text if isinstance(text, tuple) else (text, -0.1)
         return Transcript(text, "en", (Segment(0.0, len(audio) / 16000, text, 0.0, logprob),))

@@ -379,10 +379,10 @@ def test_real_tool_output_has_the_citation(real_index) -> None:
 @pytest.mark.models
 def test_real_relevance_keeps_notes_questions_and_drops_the_rest(real_index) -> None:
     from assistant_app.core.config import Config
-    from assistant_app.kernel.session import retriever
+    from assistant_app.kernel.session import Retriever
 
     index, _ = real_index
-    retrieve = retriever(index, Config().embed.relevance)
+    retrieve = Retriever(index, Config().embed.relevance)
     assert retrieve("When does my train leave?")[0][0].startswith("notes/trip.md")
     assert retrieve("QX7-22B")  # every word of the message is in a note
     for other in ("What is 17 times 23?", "Write a haiku about autumn rain.",

@@ -97,3 +97,20 @@ def test_dead_microphone_gets_the_permission_message(make) -> None:
         h.loop.hear(np.zeros(BLOCK, np.float32), h.t)
     error = h.wait_for("mic_silent")
     assert "microphone" in error.text.lower() and "permission" in error.text.lower()
+
+
+def test_the_ears_are_told_the_words_to_expect_when_they_weigh_them(make) -> None:
+    from assistant_app.tools.builtin import default_tools
+    from assistant_app.tools.toolbox import ToolBox
+
+    h = make(["Sure.", "Fine."], ["Convert 3 pounds to kilograms.", "And now?"],
+             tools=ToolBox(default_tools()))  # fmt: skip
+    assert h.loop.wait_ready(5)
+    h.say(30)
+    h.play_until("reply_done")
+    assert h.stt.prompts == [""]  # Whisper is not told: it would write the words in
+    h.stt.expects_words = True  # Moonshine weighs them (audio/biasing.py)
+    h.say(30)
+    h.play_until("reply_done", 2)
+    assert "kilogram" in h.stt.prompts[1].split(", ")
+

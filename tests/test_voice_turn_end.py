@@ -9,6 +9,7 @@ import time
 import numpy as np
 
 from assistant_app.core.messages import Utterance
+from assistant_app.voice.stages import nothing_to_judge
 from audio.echo import PassthroughEchoCanceller
 from audio.endpoint import TurnDetector
 from models.end_of_turn import Verdict, ends_on_a_filler, only_fillers
@@ -52,6 +53,23 @@ def test_an_unfinished_thought_waits_through_the_pause(make) -> None:
     assert [m.content for m in h.session.history] == [whole, "42."]
 
 
+def test_think_carefully_waits_for_the_question(make) -> None:
+    # "Think carefully." is a whole sentence the judge would call finished, but the question
+    # comes after it: answered alone, its spoken "Let me think…" covered the question.
+    judge = FakeJudge()
+    first, whole = "Think carefully.", "Think carefully. What is 22 times 24?"
+    h = make(["528."], [first, whole], judge=judge)
+    h.say(25, then_quiet=25)
+    deadline = time.monotonic() + 5
+    while len(h.stt.heard) < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)
+    assert judge.judged == [] and not h.kinds("end_of_speech")  # still listening
+    h.say(15, then_quiet=10)
+    h.play_until("reply_done")
+    assert [e.text for e in h.kinds("transcript")] == [whole]
+
+
 def test_fillers_alone_are_no_turn(make) -> None:
     h = make(["Hello."], ["Um.", "Um.", "Hello there."])
     h.say(12)
@@ -63,6 +81,9 @@ def test_filler_words() -> None:
     assert ends_on_a_filler("Can you add nineteen and, um,") and not ends_on_a_filler("Add 2.")
     assert only_fillers("Um. Uh, hmm.") and not only_fillers("Um, add two.")
     assert not only_fillers("")
+    assert nothing_to_judge("Um, uh.") and nothing_to_judge("") and nothing_to_judge("Think hard.")
+    assert not nothing_to_judge("Think carefully. What is 2 times 3?")
+    assert not nothing_to_judge("I think so.")
 
 
 def test_the_detector_ends_a_turn_when_told_in_the_same_pause() -> None:

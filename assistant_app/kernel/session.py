@@ -88,19 +88,21 @@ def knowledge_index(config: Config, profile: Profile, progress: Progress | None 
     return index
 
 
-def retriever(index, relevance: float, k: int = 3) -> Callable[[str], list[tuple[str, str]]]:  # noqa: ANN001
+class Retriever:
     """The top passages relevant to a message, each with its citation. A message that is about
     something else gets none, so it carries no outside text (and allowed tools run unasked)."""
-    from assistant_app.storage.knowledge import citation
 
-    def retrieve(text: str) -> list[tuple[str, str]]:
-        if not index.refreshing:
-            index.refresh()  # cheap: stats files, re-reads only what changed
-        hits = index.search(text, k)
+    def __init__(self, index, relevance: float, k: int = 3) -> None:  # noqa: ANN001
+        self.index, self.relevance, self.k = index, relevance, k  # a KnowledgeIndex
+
+    def __call__(self, text: str) -> list[tuple[str, str]]:
+        from assistant_app.storage.knowledge import citation
+
+        if not self.index.refreshing:
+            self.index.refresh()  # cheap: stats files, re-reads only what changed
+        hits = self.index.search(text, self.k)
         return [(citation(h), h.text[:700]) for h in hits
-                if h.similarity >= relevance or h.every_term]  # fmt: skip
-
-    return retrieve
+                if h.similarity >= self.relevance or h.every_term]  # fmt: skip
 
 
 def build_session(
@@ -152,7 +154,7 @@ def build_session(
         window=window,
         memory=Memory(data_dir(config) / "memory.sqlite3"),
         think=think,
-        retrieve=retriever(knowledge, config.embed.relevance) if knowledge is not None else None,
+        retrieve=Retriever(knowledge, config.embed.relevance) if knowledge is not None else None,
         tables=tables,
         read_image=image_reader(config),
     )

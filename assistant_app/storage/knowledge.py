@@ -333,6 +333,11 @@ class KnowledgeIndex:
         self._db.execute("DELETE FROM files WHERE id = ?", (file_id,))
         self._vectors = None
 
+    def texts(self) -> list[str]:
+        """Every indexed chunk's text."""
+        with self._lock:
+            return [row[0] for row in self._db.execute("SELECT text FROM chunks")]
+
     def _embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.embedder.dimensions), dtype=np.float32)

@@ -12,8 +12,9 @@ import numpy as np
 
 from assistant_app.core.cancel import CancelToken, TurnCounter
 from assistant_app.core.engines import ChatModel, SpeechToText, TextToSpeech, VoiceActivityDetector
-from assistant_app.core.messages import SpeechStarted, Utterance
+from assistant_app.core.messages import ChatMessage, SpeechStarted, Utterance
 from assistant_app.kernel.chat import ChatSession, SpokenTurn
+from assistant_app.kernel.expected import expected_words
 from assistant_app.voice import spoken
 from assistant_app.voice.asking import AskAloud, OnPermission
 from assistant_app.voice.heard import HeardLedger
@@ -92,16 +93,14 @@ class VoiceLoop:
         )
         self._tts_q = tts_q
         self.asking = AskAloud(self._say, self._emit, self.playback, on_permission)
-        self._chat = ChatStage(
-            self._begin,
-            lambda: self.session.warm_up(engines.chat),
-            chat_q, tts_q, self.turns, self._emit,
-        )  # fmt: skip
+        self.expected = ""  # the words the next turn is likely to hold, for the ears
+        self._chat = ChatStage(self._begin, self._warm, chat_q, tts_q, self.turns, self._emit)
         self._stages = [
             SttStage(
                 engines.stt, language, self.asking.heard, stt_q, chat_q, self.turns, self._emit,
                 judge=engines.judge.judge if engines.judge is not None else None,
                 on_finished=lambda end_s: self._mic.put(("finished", end_s)),
+                expected=lambda: self.expected,
             ),
             self._chat,
             TtsStage(
@@ -307,9 +306,18 @@ class VoiceLoop:
             f"{self.style} {spoken.UNSURE}" if unsure else self.style,
             lambda tool, call: self.asking.ask(tool, call, turn, token),
             on_step,
-            lambda messages, reply: self.ledger.written(turn, messages, reply),
+            lambda messages, reply: self._written(turn, messages, reply),
             self.engines.chat,
         )
+
+    def _warm(self) -> None:
+        """Before the first turn: the prompt's fixed start evaluated, the words to expect."""
+        self.session.warm_up(self.engines.chat)
+        self.expected = expected_words(self.session)
+
+    def _written(self, turn: int, messages: list[ChatMessage], reply: str) -> None:
+        self.ledger.written(turn, messages, reply)
+        self.expected = expected_words(self.session)  # a fact may have been remembered
 
     def _say(self, phrase: str, turn: int) -> None:
         """A progress line or a question, spoken now, in order with the reply."""

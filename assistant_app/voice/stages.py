@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import logging
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -18,6 +19,7 @@ from assistant_app.core.cancel import CancelToken, TurnCounter
 from assistant_app.core.engines import SpeechToText, TextToSpeech
 from assistant_app.core.errors import AssistantError
 from assistant_app.core.messages import SpeechChunk, Transcript, Utterance
+from assistant_app.kernel.think import wants_thinking
 from assistant_app.voice.spoken import for_the_ear
 from audio.hearing import heard_words, kept, unsure
 from audio.sentences import SentenceSplitter
@@ -95,6 +97,14 @@ class Stage(threading.Thread):
         raise NotImplementedError
 
 
+def nothing_to_judge(text: str) -> bool:
+    """Words that cannot end a turn, whatever the judge would say: "Um." says nothing yet, and
+    "Think carefully." is followed by the question (answered alone, its spoken "Let me think
+    about that carefully." covered the question)."""
+    asked, question = wants_thinking(text)
+    return not text or only_fillers(text) or (asked and not re.search(r"\w", question))
+
+
 class SttStage(Stage):
     """Utterance → Transcript, refusing what Whisper itself marks as probably not speech, and
     fillers alone. With a `judge`, the words heard at a pause are judged: a finished thought
@@ -108,17 +118,19 @@ class SttStage(Stage):
         *args: Any,
         judge: Callable[[str], Verdict] | None = None,
         on_finished: Callable[[float], None] | None = None,
+        expected: Callable[[], str] = str,
     ) -> None:
         super().__init__("speech-to-text", *args)
         self.stt, self.language, self.on_answer = stt, language, on_answer
         self.judge, self.on_finished = judge, on_finished
+        self.expected = expected  # words the next turn is likely to hold
         self._speculated: tuple[bytes, Transcript] | None = None
 
     def _judge(self, item: Utterance, transcript: Transcript) -> None:
         if self.judge is None or self.on_finished is None:
             return
         text = heard_words(kept(transcript.segments), len(item.audio) / 16000)
-        verdict = self.judge(text) if text and not only_fillers(text) else Verdict(0.0, 0.0)
+        verdict = Verdict(0.0, 0.0) if nothing_to_judge(text) else self.judge(text)
         finished = verdict.finished(FINISHED_AT)
         decision = "end the turn" if finished else "keep listening"
         ms = 1000 * verdict.seconds
@@ -129,7 +141,10 @@ class SttStage(Stage):
             self.on_finished(item.end_s)
 
     def _transcribe(self, audio: np.ndarray) -> Transcript:
-        return self.stt.transcribe(audio, self.language)
+        # Only for an engine that weighs them (Moonshine): Whisper's prompt would write them
+        # into clips that do not say them (bench/ears.py).
+        words = self.expected() if getattr(self.stt, "expects_words", False) else ""
+        return self.stt.transcribe(audio, self.language, words)
 
     def process(self, item: Utterance) -> Iterable[Transcript]:
         key = hashlib.blake2b(item.audio.tobytes(), digest_size=16).digest()
