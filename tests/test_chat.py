@@ -62,3 +62,12 @@ def test_cancel_token_follows_the_turn_counter() -> None:
     assert not never.cancelled
     never.cancel()
     assert never.cancelled
+
+
+def test_a_reply_without_a_word_is_never_silence() -> None:
+    from assistant_app.kernel.hints import NO_WORDS
+
+    session = ChatSession(FakeChatModel(["", "Fine."]), "Be brief.")
+    assert "".join(session.stream("Multitly 69 by 88.")) == NO_WORDS  # it asks to hear it again
+    assert session.history[-1].content == NO_WORDS
+    assert "".join(session.stream("How are you?")) == "Fine."

@@ -71,3 +71,28 @@ def test_a_kept_prefix_is_loaded_by_the_next_model_and_changes_no_reply(
     third = LlamaChatModel(gguf)
     assert third.keep_prefix(PREFIX, tmp_path, heard.append) is False and len(heard) == 2
     assert reply(third) == expected and LlamaChatModel(gguf).keep_prefix(PREFIX, tmp_path)
+
+
+@pytest.mark.models
+def test_a_turn_start_evaluated_ahead_leaves_only_the_words_and_changes_no_reply(
+    real_store,
+) -> None:
+    from models.llm import LlamaChatModel
+
+    gguf = real_store.file_path("qwen2.5-coder-0.5b-instruct")
+
+    def reply(model: LlamaChatModel) -> str:
+        deltas = model.stream_reply(ASK, [], CancelToken.never(), max_tokens=12, temperature=0)
+        return "".join(d.text for d in deltas)
+
+    expected = reply(LlamaChatModel(gguf))
+    model = LlamaChatModel(gguf)
+    evaluated = model.prefill(PREFIX, [])  # while the user is speaking
+    assert evaluated > 20
+    assert model.prefill(PREFIX, []) == 0  # already there: nothing to do
+    # The request evaluates only the user message itself; the reply is the same.
+    whole = model._tokens(ASK, [])[0]
+    assert len(whole) - model._llm.n_tokens < 15
+    assert reply(model) == expected
+    longer = [*ASK, ChatMessage("assistant", expected), ChatMessage("system", "Be brief.")]
+    assert 0 < model.prefill(longer, []) < len(model._tokens(longer, [])[0]) - evaluated

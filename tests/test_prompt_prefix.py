@@ -1,6 +1,7 @@
 """Each prompt starts exactly as the last one did, reply included: the model evaluates only
-what is new (the turn's hints, a spoken turn's style note and the note after a tool result
-are kept with the history for the model, never shown or saved)."""
+what is new (the turn's hints, a spoken turn's style note, which opens the turn's own system
+message, and the note after a tool result are kept with the history for the model, never shown
+or saved)."""
 
 from __future__ import annotations
 
@@ -50,8 +51,10 @@ def test_typed_spoken_and_tool_turns_each_extend_the_last_prompt() -> None:
     "".join(session.stream(vat))  # a calculation hint, then the result note
     "".join(session.stream("Thanks!", spoken=spoken(session)))
     first, call_step, result_step, last = model.seen
-    assert STYLE in unfolded(first)[-1]["content"]  # the style rides on the spoken message
-    assert any(m["role"] == "system" for m in unfolded(first)[1:])  # and a hint before it
+    # The spoken turn's own system message opens with the style, then the hint.
+    assert unfolded(first)[-1]["content"] == "Tell me a joke."
+    assert unfolded(first)[-2]["role"] == "system"
+    assert unfolded(first)[-2]["content"].startswith(f"{STYLE}\n\n")
     assert extends(call_step, first, "Why did the cat sit on the computer?")
     assert unfolded(result_step)[-1]["content"].endswith("do not call the same tool again.)")
     assert extends(last, result_step, "It is 16.15.")

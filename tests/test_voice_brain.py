@@ -49,8 +49,10 @@ def test_a_spoken_sum_the_model_calls_comes_after_a_progress_line(make) -> None:
     assert [m.role for m in h.session.history] == ["user", "assistant", "tool", "assistant"]
     assert h.session.history[2].content == "85 * 0.19 = 16.15"
     assert h.kinds("reply_done")[0].text == "The VAT is 16.15 euros."
-    asked = [m.prompt for m in model.seen[0] if m.role == "user"][-1]
-    assert asked.startswith("What is 19%") and spoken.STYLE in asked  # written for the ear
+    asked = model.seen[0]
+    assert asked[-1].role == "user" and asked[-1].prompt == vat
+    # Written for the ear: the turn's own system message opens with the style.
+    assert asked[-2].role == "system" and asked[-2].content.startswith(spoken.STYLE)
     assert spoken.STYLE not in model.seen[0][0].content  # the instructions are shared with typing
     assert model.warmed == 1  # the prompt's fixed start was evaluated before the first turn
 
@@ -74,9 +76,10 @@ def test_words_the_ears_were_unsure_of_come_with_a_word_to_the_model(make) -> No
     for turn in (1, 2):
         h.say(30)
         h.play_until("reply_done", turn)
-    first, second = (request[-1] for request in h.chat.requests)
-    assert spoken.UNSURE in first.prompt and spoken.UNSURE not in second.prompt
-    assert first.content == "How far is man revamped?"  # the history keeps only the words
+    first, second = h.chat.requests
+    assert spoken.UNSURE in first[-2].content and spoken.UNSURE not in second[-2].content
+    assert first[-2].role == second[-2].role == "system"  # the turn's own system message
+    assert first[-1].content == "How far is man revamped?"  # the history keeps only the words
 
 
 def test_code_is_shown_in_the_window_but_not_read_aloud(make) -> None:  # noqa: F811
@@ -103,7 +106,8 @@ def test_typed_and_spoken_turns_share_one_conversation(make) -> None:  # noqa: F
     ]
     spoken_prompt = h.chat.requests[1]
     assert [m.content for m in spoken_prompt[1:3]] == ["Hi, I am Ada.", "Hello Ada."]
-    assert spoken_prompt[3].content.startswith("What is my name?")
+    assert spoken_prompt[3].content.startswith(spoken.STYLE)  # how to answer for the ear
+    assert spoken_prompt[4].content == "What is my name?"
 
 
 def test_barge_in_during_a_tool_call_cancels_the_tool(make) -> None:  # noqa: F811

@@ -114,3 +114,35 @@ def test_the_ears_are_told_the_words_to_expect_when_they_weigh_them(make) -> Non
     h.play_until("reply_done", 2)
     assert "kilogram" in h.stt.prompts[1].split(", ")
 
+
+def test_the_next_turn_start_is_evaluated_while_the_user_speaks(make) -> None:
+    from tests.fakes import FakeChatModel
+
+    class Prefilling(FakeChatModel):
+        def __init__(self, replies: list[str]) -> None:
+            super().__init__(replies)
+            self.prefilled: list[list] = []
+
+        def prefill(self, messages, tools) -> int:  # noqa: ANN001
+            self.prefilled.append(list(messages))
+            return 0
+
+    model = Prefilling(["Hello.", "Fine, thanks."])
+    h = make([], ["Hello there.", "How are you?"], model=model)
+    assert h.loop.wait_ready(5)
+    h.say(30)
+    h.play_until("reply_done")
+    h.say(30)
+    h.play_until("reply_done", 2)
+    assert len(model.prefilled) == 2  # once as each turn began to be spoken
+    first, second = model.prefilled
+    # Up to the user's words: the instructions, the history, then how to answer for the ear.
+    assert first[-1].role == "system" and first[-1].content == h.loop.style
+    assert [m.content for m in second if m.role in ("user", "assistant")] == [
+        "Hello there.", "Hello."
+    ]  # fmt: skip
+    # The turn's prompt starts exactly so: the model reads only the words after it.
+    asked = model.requests[-1]
+    assert [(m.role, m.prompt, m.context) for m in asked[: len(second)]] == [
+        (m.role, m.prompt, m.context) for m in second
+    ]

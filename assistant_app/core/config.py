@@ -176,9 +176,10 @@ class VoiceConfig:
         "Longest reply in tokens, with llm_model set (else [llm] max_reply_tokens).", default=200
     )
     system_prompt: str = _doc(
-        "Added to every spoken message: how to answer for the ear (the assistant's own "
-        "instructions, tools and notes are the same as when typing). Keep it short: a long "
-        "style note made the 1.5B model answer sums in its head instead of calling a tool.",
+        "Opens each spoken turn's own system message: how to answer for the ear (the "
+        "assistant's own instructions, tools and notes are the same as when typing). Keep it "
+        "short: a long style note made the 1.5B model answer sums in its head instead of "
+        "calling a tool.",
         default="Spoken reply: short and plain, no Markdown, lists or code.",
     )
 

@@ -6,7 +6,6 @@ import re
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 from assistant_app.core.cancel import CancelToken, TurnCounter
@@ -17,6 +16,7 @@ from assistant_app.kernel.context import ContextWindow, as_sent
 from assistant_app.kernel.hints import (
     DIRECT,
     NO_IMAGE_MODEL,
+    NO_WORDS,
     PASSAGES_IN_CODE,
     calculation_hint,
     misrouted,
@@ -58,10 +58,8 @@ from assistant_app.tools.toolbox import ToolBox
 from models.constrained import opens_a_call
 from models.tool_calls import HeldReply
 
-__all__ = [
-    "ERROR_NOTE", "RESULT_NOTE", "Ask", "ChatSession", "OnTool", "SpokenTurn", "ThinkSettings",
-    "cited", "refuse",
-]  # fmt: skip
+__all__ = ["ERROR_NOTE", "RESULT_NOTE", "Ask", "ChatSession", "OnTool", "SpokenTurn",
+           "ThinkSettings", "cited", "refuse"]  # fmt: skip
 OnTool = Callable[[ToolCall, str], None]
 
 
@@ -132,8 +130,7 @@ class ChatSession:
         return self._attached[-1]
 
     def attach_image(self, path: Path | str) -> Attachment:
-        """An image, sent with the next message as the text read in it (and a vision model's
-        description, when one is configured)."""
+        """An image, sent with the next message as its text read (and a vision model's view)."""
         if self.read_image is None:
             raise UserVisibleError("This assistant cannot read images (no OCR model is set up).")
         self._attached.append(Attachment(Path(path).name, "image", self.read_image(Path(path))))
@@ -148,8 +145,7 @@ class ChatSession:
             self.on_reset()
 
     def record_turn(self, messages: list[ChatMessage]) -> None:
-        """A finished turn joins the history (and the saved conversation): used by the voice
-        loop for spoken turns, once it knows what was heard."""
+        """A spoken turn joins the history and saved conversation, once what was heard is known."""
         self._record(messages)
 
     def stream(
@@ -258,6 +254,8 @@ class ChatSession:
                 if failed and step + 1 < self.max_steps:
                     choice = "none" if failed == "refused" else choice  # then: in words
                     continue  # the model reads the error and tries again
+                if not "".join(shown).strip() and not token.cancelled:
+                    yield NO_WORDS  # never silence: the model ended without a word
                 yield from self._footnotes(turn, "".join(shown))
                 return
             if all(misrouted(c, turn[0].content) for c in calls):
@@ -389,28 +387,30 @@ class ChatSession:
             extra = f"{extra}\n\n{PASSAGES_IN_CODE}"  # the model tries to open the notes
         if rule := self.untrusted.rule([*self.history, *turn], extra):
             extra = f"{rule}\n\n{extra}".strip()
+        if self._spoken is not None:
+            # The style opens this turn's own system message, not the instructions: typed and
+            # spoken turns share one evaluated prefix, and the voice loop has the style
+            # evaluated while the user is still speaking (`warm_up`).
+            extra = f"{self._spoken.style}\n\n{extra}".strip()
         window = self.window or ContextWindow(len, 2**62)  # without a budget: everything fits
         messages = window.fit(self.system, facts, self.history, turn, extra)
         if turn[-1].role == "tool":  # small models call again rather than read the result
             messages[-1] = after_result(messages[-1])
-        if self._spoken is not None:
-            # The style rides on this turn's message, not the instructions: typed and spoken
-            # turns then share one evaluated prefix (instructions and tools) in the model.
-            last = max(i for i, m in enumerate(messages) if m.role == "user")
-            said = messages[last]
-            messages[last] = replace(said, sent=f"{said.content}\n\n({self._spoken.style})")
         self._sent = messages[1 + len(self.history) :]
         return messages
 
-    def warm_up(self, model: ChatModel | None = None) -> None:
-        """Evaluates what every turn's prompt starts with (instructions, tools, the history so
-        far) once, so the first turn answers as fast as the ones after it."""
+    def warm_up(self, model: ChatModel | None = None, spoken: SpokenTurn | None = None) -> None:
+        """Evaluates what every turn's prompt starts with (instructions, tools, the history), so
+        the first turn answers as fast as the next; with `spoken`, while the user speaks, also
+        how to answer for the ear (up to their words when no tool is needed)."""
         with self._one_turn:
-            messages = self._prompt("", [ChatMessage("user", "Hi")])
-        reply = (model or self.model).stream_reply(
-            messages, self.toolbox.specs(), CancelToken.never(), max_tokens=1
-        )
-        for _ in reply:
+            self._spoken = spoken
+            messages, self._spoken = self._prompt("Hi", [ChatMessage("user", "Hi")]), None
+        model, specs = model or self.model, self.toolbox.specs()
+        if spoken is not None:  # only a model in this process is worth it (llama.cpp)
+            getattr(model, "prefill", lambda *a: None)(messages[:-1], specs)
+            return
+        for _ in model.stream_reply(messages, specs, CancelToken.never(), max_tokens=1):
             pass
 
     def _runs_unasked(self, name: str) -> bool:

@@ -132,6 +132,9 @@ _PICTURE = re.compile(
     re.IGNORECASE,
 )
 _CHART = re.compile(r"\b(plot|chart|graph|histogram|diagram)\b", re.IGNORECASE)
+# The reply when the model ends a turn without a word (seen once in bench/voice_tasks.py on a
+# misheard "Multitly 69 by 88."): silence would leave the user waiting.
+NO_WORDS = "I'm not sure how to answer that. Could you say it another way?"
 NO_IMAGE_MODEL = (
     "I can't draw pictures here: no image model is installed. Run `assistant models pull "
     "sd-turbo` once while online to install one, then ask me again."
