@@ -4,9 +4,10 @@ Moonshine takes no prompt, so the conversation's vocabulary (tool names, units, 
 user's notes) cannot be given to it as Whisper's initial prompt is. Instead, while it decodes,
 a token that starts one of the phrases at a word boundary, or continues one already begun, gets
 a bonus on its logit ("shallow fusion" with a phrase list, as contextual biasing is done for
-streaming recognisers). The bonus only tips close calls: a phrase the audio does not sound
-like is not written. Phrases are matched on the token texts, so any split of a word into
-tokens is followed.
+streaming recognisers). The bonus only tips close calls, and audio/moonshine.py keeps the
+nudged reading only when it sounds nearly as likely as the plain one: a phrase the audio does
+not sound like is not written. Phrases are matched on the token texts, so any split of a word
+into tokens is followed.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Run from the repo root: `.venv/bin/python bench/voice_tasks.py [--seed N] [--model NAME …]
 [--per-category K]`. Each run makes its questions afresh from the seed (printed): numbers,
-units, notes and wordings are drawn at random, and each clip gets its own voice (hibari,
-espeak-ng variants, piper when installed), speaking rate and, for some, background noise. The
+units, notes and wordings are drawn at random, and each clip gets its own voice (hibari and
+four espeak-ng variants, in turn), speaking rate and, for some, background noise. The
 questions go, batch by batch, into the real `assistant talk --input` in a fresh data dir (a
 notes folder attached for the notes batch) and the report reads what came back: the words
 heard, the window's text, the tools the saved conversation shows and the timeline.

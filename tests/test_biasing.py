@@ -81,6 +81,10 @@ def test_a_session_expects_its_tools_units_and_the_names_in_its_notes(
     assert words[:3] == ["Use Python", "Python", "plot"] and "notes" in words
     assert set(UNITS) <= set(words) and "kilogram" in words and "fahrenheit" in words
     assert "Oskar" in words and "People" in words and "neighbour" not in words
+    assert index.texts() is index.texts()  # unchanged notes are read once, not every turn
+    (notes / "more.md").write_text("Ask Priya about the garden.\n")
+    index.refresh()
+    assert "Priya" in expected_words(session).split(", ")
     session.memory.capture("Remember that my sister Ingrid lives in Bergen.")
     assert {"Ingrid", "Bergen"} <= set(expected_words(session).split(", "))
     plain = build_session(Config(), FakeChatModel([]), Profile("Test"), tools=False)

@@ -4,6 +4,7 @@ and the names in the user's notes and remembered facts. Moonshine weighs them wh
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -58,5 +59,12 @@ def expected_for(offered: set[str], texts: Iterable[str] = ()) -> str:
     phrases = [p for tool in sorted(offered) for p in ASKED_FOR.get(tool, ())]
     if "calculator" in offered:
         phrases += UNITS
-    phrases += names_in(texts)
+    phrases += _names(tuple(texts))
     return ", ".join(dict.fromkeys(phrases))
+
+
+@functools.lru_cache(maxsize=4)
+def _names(texts: tuple[str, ...]) -> list[str]:
+    # After every spoken turn the same notes come back (the very same strings, their hashes
+    # kept): read once, not once a turn.
+    return names_in(texts)

@@ -202,6 +202,7 @@ class KnowledgeIndex:
         self._lock = threading.RLock()
         self._refreshing = threading.Lock()
         self._vectors: tuple[int, np.ndarray, np.ndarray] | None = None
+        self._texts: tuple[tuple, list[str]] = ((), [])
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # WAL keeps this crash-safe, just not durable
         self._db.executescript(SCHEMA)
@@ -334,9 +335,12 @@ class KnowledgeIndex:
         self._vectors = None
 
     def texts(self) -> list[str]:
-        """Every indexed chunk's text."""
+        """Every indexed chunk's text (the same list until the index changes)."""
         with self._lock:
-            return [row[0] for row in self._db.execute("SELECT text FROM chunks")]
+            key = tuple(self._db.execute("SELECT COUNT(*), MAX(id) FROM chunks").fetchone())
+            if self._texts[0] != key:
+                self._texts = (key, [row[0] for row in self._db.execute("SELECT text FROM chunks")])
+            return self._texts[1]
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
