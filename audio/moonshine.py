@@ -16,14 +16,14 @@ from pathlib import Path
 import numpy as np
 
 from assistant_app.core.messages import Segment, Transcript
-from audio.biasing import PhraseBias, phrases_of
+from audio.biasing import WORD, PhraseBias, phrases_of
 from audio.numerals import with_digits
 from audio.vad import SileroVoiceActivityDetector
 
 log = logging.getLogger(__name__)
 
 BOS, EOS = 1, 2
-_WORD = "\u2581".encode()  # SentencePiece's mark for a space before a word
+_WORD = WORD.encode()  # SentencePiece's mark for a space before a word
 TOKENS_PER_SECOND = 6.5  # a ceiling on the words speech can hold: a loop stops there
 WORD_BONUS = 3.0  # log-probability an expected word may cost the reading that has it
 LONGEST_S = 25.0  # trained on up to ~30 s; longer audio is cut at its quietest moments
