@@ -2,7 +2,7 @@
 against what was really drawn.
 
 Run from the repo root: `.venv/bin/python bench/sketch.py [--count 40] [--seed N] [--kind K]
-[--writer layout|model] [--model NAME] [--no-repair] [--fixtures] [--keep DIR]`.
+[--writer layout|model] [--model NAME] [--ocr NAME] [--no-repair] [--fixtures] [--keep DIR]`.
 Without --seed a random one is drawn and printed; sketch i uses seed + i (bench/sketch_gen.py
 draws it). Each page the pipeline saves is rendered again in headless Chromium and scored by
 bench/sketch_score.py: renders with no JS error, word and exact-string recall, all element
@@ -54,6 +54,7 @@ def main() -> None:
     parser.add_argument("--fixtures", action="store_true", help="the committed sketches")
     parser.add_argument("--writer", choices=("layout", "model"), help="[sketch] writer")
     parser.add_argument("--model", help="[sketch] model")
+    parser.add_argument("--ocr", help="OCR model from the catalog (default: vision/ocr.py's)")
     parser.add_argument("--no-repair", action="store_true", help="model writer: first drafts")
     parser.add_argument("--keep", type=Path, help="keep sketches and pages in this folder")
     args = parser.parse_args()
@@ -61,6 +62,8 @@ def main() -> None:
         args.seed = random.randrange(1, 1_000_000)
     from assistant_app.core.config import load_config
     from bench.sketch_score import score_page
+    from models.store import open_store
+    from vision.ocr import OCR_MODEL, create_ocr
     from vision.render import PageRenderer
     from vision.sketch import create_sketch_to_page
 
@@ -72,12 +75,15 @@ def main() -> None:
     print(machine_line())
     source = "the committed fixtures" if args.fixtures else f"{args.count} generated, seeds "
     source += "" if args.fixtures else f"{args.seed}..{args.seed + args.count - 1}"
-    print(f"sketches: {source}; writer {config.sketch.writer}, model {config.sketch.model}")
+    ocr = args.ocr or OCR_MODEL
+    print(f"sketches: {source}; writer {config.sketch.writer}, model {config.sketch.model}, {ocr}")
     rows, scores = [], []
     with tempfile.TemporaryDirectory() as tmp, PageRenderer() as renderer:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         pipeline = create_sketch_to_page(config, renderer)
+        if args.ocr:
+            pipeline.ocr = create_ocr(open_store(config), model=args.ocr)
         runs = cases(args, folder)
         for name, kind, image, truth in runs:
             result = pipeline.run(image, folder / f"{name}.html")

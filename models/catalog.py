@@ -336,11 +336,41 @@ CATALOG: tuple[ModelEntry, ...] = (
         default=True,
     ),
     ModelEntry(
+        name="rapidocr-ppocrv6",
+        role="ocr",
+        engine="rapidocr",
+        license="Apache-2.0",
+        description="RapidOCR PP-OCRv6 small detection + recognition + angle classifier (ONNX); "
+        "reads hand-written sketches better than PP-OCRv4.",
+        files=tuple(
+            ModelFile(name, size, sha, _one("rapidocr", "3.10.0", f"rapidocr/models/{name}"))
+            for name, size, sha in (
+                (
+                    "PP-OCRv6_det_small.onnx",
+                    9929594,
+                    "090f04abcd9d9a7498bc4ebf677e4cb9bdce1fe4197ddb7e529f1ef44e1ff94f",
+                ),
+                (
+                    "PP-OCRv6_rec_small.onnx",
+                    21234383,
+                    "6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884",
+                ),
+                (
+                    "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
+                    585532,
+                    "e47acedf663230f8863ff1ab0e64dd2d82b838fceb5957146dab185a89d6215c",
+                ),
+            )
+        ),
+        default=True,
+    ),
+    ModelEntry(
         name="rapidocr-ppocrv4",
         role="ocr",
         engine="rapidocr",
         license="Apache-2.0",
-        description="RapidOCR PP-OCRv4 detection + recognition + angle classifier (ONNX).",
+        description="RapidOCR PP-OCRv4 detection + recognition + angle classifier (ONNX); the "
+        "reader before PP-OCRv6, kept for comparison (bench/sketch.py --ocr).",
         files=tuple(
             ModelFile(
                 name,
@@ -366,7 +396,6 @@ CATALOG: tuple[ModelEntry, ...] = (
                 ),
             )
         ),
-        default=True,
     ),
 )
 

@@ -159,8 +159,10 @@ def test_generated_sketches_are_read(ocr) -> None:  # noqa: ANN001
 
 
 @pytest.mark.models
-@pytest.mark.parametrize(("seed", "kind"), [(5011, "table"), (5016, "footer"), (6037, "table")])
-def test_tables_and_footer_links_are_read_as_drawn(ocr, seed: int, kind: str) -> None:  # noqa: ANN001
+@pytest.mark.parametrize(
+    ("seed", "kind"), [(5011, "table"), (5016, "footer"), (6037, "table"), (489594, "login")]
+)
+def test_tables_footer_links_and_checkboxes_are_read_as_drawn(ocr, seed: int, kind: str) -> None:  # noqa: ANN001
     from vision.sketch_reader import read_sketch
 
     sketch = generate(seed)

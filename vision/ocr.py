@@ -1,26 +1,41 @@
-"""Text lines in an image, read with RapidOCR (PP-OCRv4 ONNX weights from the model store)."""
+"""Text lines in an image, read with RapidOCR (PP-OCRv6 ONNX weights from the model store)."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+import cv2
 import numpy as np
 
 from assistant_app.core.errors import ModelUnavailable
 from vision.ocr_words import SURE, correct, respace
+from vision.shapes import longest_run
 
 if TYPE_CHECKING:
     from models.store import ModelStore
 
 log = logging.getLogger(__name__)
 
-OCR_MODEL = "rapidocr-ppocrv4"
-DET_FILE = "ch_PP-OCRv4_det_infer.onnx"
-REC_FILE = "ch_PP-OCRv4_rec_infer.onnx"
-CLS_FILE = "ch_ppocr_mobile_v2.0_cls_infer.onnx"
+OCR_MODEL = "rapidocr-ppocrv6"
+WIDE_GAP = 0.6  # blank this many line heights wide separates two texts, not two words
+# Each OCR model's detection, recognition and angle-classifier files, in that order. PP-OCRv6
+# read 0.962 of the words on generated sketches where PP-OCRv4 read 0.893 (docs/BENCHMARKS.md).
+OCR_FILES = {
+    "rapidocr-ppocrv6": (
+        "PP-OCRv6_det_small.onnx",
+        "PP-OCRv6_rec_small.onnx",
+        "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
+    ),
+    "rapidocr-ppocrv4": (
+        "ch_PP-OCRv4_det_infer.onnx",
+        "ch_PP-OCRv4_rec_infer.onnx",
+        "ch_ppocr_mobile_v2.0_cls_infer.onnx",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -50,20 +65,32 @@ class TextReader(Protocol):
 
 
 class RapidOcrReader:
-    """RapidOCR on onnxruntime, CPU only, with the detection, angle and recognition models from
-    `model_dir`. Lines below `min_confidence` are dropped."""
+    """RapidOCR on onnxruntime, CPU only, with the detection, angle and recognition models of
+    `model` (a name in OCR_FILES) from `model_dir`. Lines below `min_confidence` are dropped.
+
+    The angle classifier is loaded (the engine wants it) but never run: it took upright
+    hand-written lines for upside-down ones and read them turned ("Buy jam" as "unop ing");
+    pictures and sketches come upright."""
 
     name = "rapidocr"
 
-    def __init__(self, model_dir: Path, *, threads: int = 0, min_confidence: float = 0.5) -> None:
+    def __init__(
+        self,
+        model_dir: Path,
+        *,
+        model: str = OCR_MODEL,
+        threads: int = 0,
+        min_confidence: float = 0.5,
+    ) -> None:
         from rapidocr_onnxruntime import RapidOCR
 
+        det, rec, cls = OCR_FILES[model]
         self.model_dir = model_dir
         self.min_confidence = min_confidence
         self._engine = RapidOCR(
-            det_model_path=str(model_dir / DET_FILE),
-            rec_model_path=str(model_dir / REC_FILE),
-            cls_model_path=str(model_dir / CLS_FILE),
+            det_model_path=str(model_dir / det),
+            rec_model_path=str(model_dir / rec),
+            cls_model_path=str(model_dir / cls),
             intra_op_num_threads=threads or -1,
             # Detect at most 960 px on the long side: sketches have large text, and the
             # default (short side at least 736) made a 1600 px photo take seconds longer.
@@ -75,20 +102,25 @@ class RapidOcrReader:
     def read(self, image: np.ndarray) -> list[OcrLine]:
         if image.ndim == 2:
             image = np.repeat(image[..., None], 3, axis=2)
-        # RapidOCR expects OpenCV's BGR order.
-        result, _ = self._engine(np.ascontiguousarray(image[..., ::-1]))
+        # RapidOCR expects OpenCV's BGR order; where each letter lies lets wide gaps split a line.
+        result, _ = self._engine(
+            np.ascontiguousarray(image[..., ::-1]), use_cls=False, return_word_box=True
+        )
+        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
         lines = []
-        for points, text, score in result or []:
+        for points, text, score, *letters in result or []:
             quad = np.asarray(points, dtype=np.float32).reshape(4, 2)
-            text = respace(str(text).strip())
-            if float(score) < SURE:
-                text = correct(text)
-            if text and float(score) >= self.min_confidence:
-                (x0, y0), (x1, y1) = quad.min(axis=0), quad.max(axis=0)
-                # Corners run clockwise from top-left: 0-3 and 1-2 are the line's sides.
-                tall = (np.linalg.norm(quad[3] - quad[0]) + np.linalg.norm(quad[2] - quad[1])) / 2
-                box = (float(x0), float(y0), float(x1), float(y1))
-                lines.append(OcrLine(text, float(score), box, float(tall)))
+            # Corners run clockwise from top-left: 0-3 and 1-2 are the line's sides.
+            tall = (np.linalg.norm(quad[3] - quad[0]) + np.linalg.norm(quad[2] - quad[1])) / 2
+            if float(score) < self.min_confidence:
+                continue
+            for piece, (x0, y0, x1, y1) in _pieces(str(text), quad, letters, float(tall), gray):
+                piece = respace(piece.strip())
+                if float(score) < SURE:
+                    piece = correct(piece)
+                if piece:
+                    box = (float(x0), float(y0), float(x1), float(y1))
+                    lines.append(OcrLine(piece, float(score), box, float(tall)))
         log.debug("OCR read %d lines", len(lines))
         return lines
 
@@ -107,39 +139,75 @@ class RapidOcrReader:
         return respace(str(text).strip()), float(score)
 
 
-def create_ocr(store: ModelStore, *, threads: int = 0) -> RapidOcrReader:
-    """The RapidOCR reader with weights from `store`; ModelUnavailable says the fix if not."""
+def _pieces(
+    text: str, quad: np.ndarray, letters: list, tall: float, gray: np.ndarray
+) -> list[tuple[str, tuple[float, float, float, float]]]:
+    """`text` cut where the paper between two words is blank for WIDE_GAP letter heights or
+    more, each piece with its box.
+
+    The detector joins words far apart on one line ("Music       Prices" in a navigation bar)
+    that PP-OCRv4's kept apart; a writer's space between words is narrower. `letters` is
+    RapidOCR's word-box answer (each letter's corners, then the letters), which says where
+    each space lies; `gray` (the whole image) says how wide its blank really is.
+    """
+    (x0, y0), (x1, y1) = quad.min(axis=0), quad.max(axis=0)
+    whole = [(text, (float(x0), float(y0), float(x1), float(y1)))]
+    if len(letters) < 2 or len(letters[0]) != len(letters[1]) or len(letters[1]) != len(text):
+        return whole
+    left, top = max(0, int(x0)), max(0, int(y0))
+    crop = gray[top : int(y1), left : int(x1)]
+    if crop.size == 0:
+        return whole
+    threshold, _ = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    blank = (crop <= threshold).mean(axis=0) < 0.02  # columns with no ink
+    centres = [int(np.asarray(c, dtype=np.float32)[:, 0].mean()) - left for c in letters[0]]
+    drawn = [i for i, ch in enumerate(text) if not ch.isspace()]
+    cuts = [
+        b
+        for a, b in itertools.pairwise(drawn)
+        if b > a + 1
+        and longest_run(blank[max(0, centres[a]) : max(0, centres[b])]) > WIDE_GAP * tall
+    ]
+    if not cuts:
+        return whole
+    corners = [np.asarray(c, dtype=np.float32).reshape(4, 2) for c in letters[0]]
+    out = []
+    for start, end in itertools.pairwise([0, *cuts, len(text)]):
+        mine = np.concatenate([corners[i] for i in range(start, end) if not text[i].isspace()])
+        (a0, b0), (a1, b1) = mine.min(axis=0), mine.max(axis=0)
+        out.append((text[start:end], (float(a0), float(b0), float(a1), float(b1))))
+    return out
+
+
+def create_ocr(store: ModelStore, *, threads: int = 0, model: str = OCR_MODEL) -> RapidOcrReader:
+    """The RapidOCR reader for `model` (a name in OCR_FILES) with weights from `store`;
+    ModelUnavailable says the fix if not."""
     try:
         import rapidocr_onnxruntime  # noqa: F401
     except ImportError as exc:
         raise ModelUnavailable(
-            OCR_MODEL,
+            model,
             f"the rapidocr-onnxruntime package is missing ({exc})",
             fix="run scripts/setup (or `pip install rapidocr-onnxruntime==1.4.4` in the venv).",
         ) from None
+    pull = f"run `assistant models pull {model}` (or scripts/setup)."
     try:
-        model_dir = Path(store.path(OCR_MODEL))
+        model_dir = Path(store.path(model))
     except ModelUnavailable:
         raise
     except (OSError, KeyError) as exc:
-        raise ModelUnavailable(
-            OCR_MODEL, f"the store could not provide it ({exc})", fix=_pull_fix()
-        ) from None
-    missing = [f for f in (DET_FILE, REC_FILE, CLS_FILE) if not (model_dir / f).is_file()]
+        raise ModelUnavailable(model, f"the store could not provide it ({exc})", fix=pull) from None
+    missing = [f for f in OCR_FILES[model] if not (model_dir / f).is_file()]
     if missing:
         raise ModelUnavailable(
-            OCR_MODEL, f"missing {', '.join(missing)}", looked_in=str(model_dir), fix=_pull_fix()
+            model, f"missing {', '.join(missing)}", looked_in=str(model_dir), fix=pull
         )
     try:
-        return RapidOcrReader(model_dir, threads=threads)
+        return RapidOcrReader(model_dir, model=model, threads=threads)
     except Exception as exc:  # onnxruntime raises its own types for a damaged file
         raise ModelUnavailable(
-            OCR_MODEL,
+            model,
             f"its weights could not be loaded ({type(exc).__name__}: {exc})",
             looked_in=str(model_dir),
-            fix=f"run `assistant models verify {OCR_MODEL}` and pull it again.",
+            fix=f"run `assistant models verify {model}` and pull it again.",
         ) from None
-
-
-def _pull_fix() -> str:
-    return f"run `assistant models pull {OCR_MODEL}` (or scripts/setup)."

@@ -211,3 +211,44 @@ def _odd(value: float, minimum: int = 3) -> int:
 
 def _disk(size: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+
+
+def longest_run(flags: np.ndarray) -> int:
+    """The most consecutive true values in `flags` (blank columns between words, say)."""
+    best = run = 0
+    for flag in flags:
+        run = run + 1 if flag else 0
+        best = max(best, run)
+    return best
+
+
+# Pixel-box geometry for the sketch reader.
+
+
+def inside(inner: PixelBox, outer: PixelBox, share: float = 0.9) -> bool:
+    area = box_area(inner)
+    return area > 0 and intersection(inner, outer) >= share * area
+
+
+def intersection(a: PixelBox, b: PixelBox) -> float:
+    return max(0, overlap_x(a, b)) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def overlap_x(a: PixelBox, b: PixelBox) -> float:
+    return min(a[2], b[2]) - max(a[0], b[0])
+
+
+def box_area(b: PixelBox) -> float:
+    return max(0, b[2] - b[0]) * max(0, b[3] - b[1])
+
+
+def box_width(b: PixelBox) -> int:
+    return b[2] - b[0]
+
+
+def box_height(b: PixelBox) -> int:
+    return b[3] - b[1]
+
+
+def int_box(box: tuple[float, float, float, float]) -> PixelBox:
+    return (int(box[0]), int(box[1]), int(round(box[2])), int(round(box[3])))

@@ -16,15 +16,34 @@ from assistant_app.core.errors import UserVisibleError
 from vision.image_input import load_image
 from vision.layout import Box, Element, SketchLayout
 from vision.ocr import OcrLine, TextReader
-from vision.shapes import PixelBox, Shape, find_shapes, ink_masks
+from vision.shapes import (
+    PixelBox,
+    Shape,
+    box_area,
+    box_height,
+    box_width,
+    find_shapes,
+    ink_masks,
+    inside,
+    int_box,
+    overlap_x,
+)
+from vision.sketch_text import (
+    TITLE_RATIO,
+    body_height,
+    is_words,
+    join_split_lines,
+    second_look,
+    trim_underlines,
+    unbox_checkboxes,
+)
 
 log = logging.getLogger(__name__)
 
 BLANK_INK = 0.0004  # fraction of inked pixels below which the page is empty
 HEADING_RATIO = 1.35  # text this much taller than body text is a heading
 NAV_TOP = 0.25  # a nav row lies in the top quarter of the page
-SECOND_LOOK = 0.75  # how sure the recogniser must be of a word in an empty-looking box
-TITLE_TOP, TITLE_RATIO = 0.35, 1.12  # the first line, near the top, a little larger: a heading
+TITLE_TOP = 0.35  # the first line, near the top, a little larger (TITLE_RATIO): a heading
 
 
 @dataclass
@@ -55,15 +74,19 @@ def read_sketch(source: str | Path | np.ndarray, ocr: TextReader) -> SketchLayou
             "The sketch looks blank: nothing is drawn on it. Draw the page with a dark pen or "
             "pencil (for a photo: closer, in good light) and try again."
         )
-    lines = _join_split_lines([line for line in ocr.read(pixels) if _is_reading(line)])
-    shapes = [s for s in find_shapes(ink, faint) if _is_drawn(s, lines, w, h)]
-    lines += _second_look(pixels, shapes, lines, ocr)
+    lines, cut = trim_underlines(ink, [line for line in ocr.read(pixels) if _is_reading(line)])
+    lines = join_split_lines(lines)
+    found = find_shapes(ink, faint)
+    lines = unbox_checkboxes(pixels, ink, found, lines, ocr)
+    shapes = [s for s in found if _is_drawn(s, lines, w, h)]
+    lines += second_look(pixels, shapes, lines, ocr)
     if not shapes and not lines:
         raise UserVisibleError(
             "No page elements found in the picture: no drawn boxes, lines or readable text. "
             "Give a sketch of a web page (boxes for buttons and inputs, words written clearly)."
         )
-    elements = classify(shapes, lines, (w, h), underlined=_underlined(ink, lines, shapes))
+    underlined = _underlined(ink, lines, shapes) | {n for n, x in enumerate(lines) if x in cut}
+    elements = classify(shapes, lines, (w, h), underlined=underlined)
     log.info(
         "sketch: %d shapes, %d text lines -> %d elements", len(shapes), len(lines), len(elements)
     )
@@ -79,19 +102,19 @@ def classify(
     """Elements from shapes and text lines in pixels; `size` is the image's (width, height);
     `underlined` holds the indices of lines with a stroke under them (links)."""
     w, h = size
-    body = _body_height(lines)
+    body = body_height(lines)
     texts = [
-        _Item("text", _int_box(line.box), line.text, glyph_height=line.height) for line in lines
+        _Item("text", int_box(line.box), line.text, glyph_height=line.height) for line in lines
     ]
     out: list[_Item] = []
     rects = sorted((s for s in shapes if s.kind == "rect"), key=lambda s: s.width * s.height)
     # A table's cells are no controls: their texts are text, in the frame (a box).
     cells, frames = _table_cells(rects)
-    in_cells = [t for t in texts if any(_inside(t.box, c.box, 0.7) for c in cells)]
+    in_cells = [t for t in texts if any(inside(t.box, c.box, 0.7) for c in cells)]
     rects = [
         r for r in rects
-        if r not in cells and r not in frames and not any(_inside(r.box, c.box) for c in cells)
-        and not any(_inside(r.box, f.box) for f in frames)  # cells bridged into one
+        if r not in cells and r not in frames and not any(inside(r.box, c.box) for c in cells)
+        and not any(inside(r.box, f.box) for f in frames)  # cells bridged into one
     ]  # fmt: skip
     out += [_Item("box", f.box) for f in frames]
     for t in in_cells:
@@ -125,7 +148,7 @@ def classify(
     boxes = [o.box for o in out if o.kind == "box"]
     for t in free:
         tall = body > 0 and t.glyph_height >= HEADING_RATIO * body
-        tall = tall and not any(_inside(t.box, b) for b in boxes)  # a card's title is text
+        tall = tall and not any(inside(t.box, b) for b in boxes)  # a card's title is text
         title = t is first and t.box[3] <= TITLE_TOP * h and t.glyph_height >= TITLE_RATIO * body
         link = texts.index(t) in underlined and not (tall or title)
         out.append(_Item("heading" if tall or title else "link" if link else "text", t.box, t.text))
@@ -141,12 +164,12 @@ def _table_cells(rects: list[Shape]) -> tuple[list[Shape], list[Shape]]:
         inner = [
             r
             for r in rects
-            if r is not frame and not r.crossed and _inside(r.box, frame.box)
-            and _area(r.box) >= 0.02 * _area(frame.box)  # no letter holes
+            if r is not frame and not r.crossed and inside(r.box, frame.box)
+            and box_area(r.box) >= 0.02 * box_area(frame.box)  # no letter holes
         ]  # fmt: skip
         # Cells are the innermost: a rectangle around two cells is two strokes bridged.
-        inner = [a for a in inner if not any(b is not a and _inside(b.box, a.box) for b in inner)]
-        if len(inner) < 4 or sum(_area(r.box) for r in inner) < 0.75 * _area(frame.box):
+        inner = [a for a in inner if not any(b is not a and inside(b.box, a.box) for b in inner)]
+        if len(inner) < 4 or sum(box_area(r.box) for r in inner) < 0.75 * box_area(frame.box):
             continue
         tall = statistics.median(r.height for r in inner)
         wide = statistics.median(r.width for r in inner)
@@ -165,15 +188,15 @@ def _clusters(values: list[float], gap: float) -> int:
 
 
 def _classify_rect(rect: Shape, rects: list[Shape], texts: list[_Item], body: float) -> _Item:
-    children = [r for r in rects if r is not rect and _inside(r.box, rect.box)]
-    inner = [t for t in texts if not t.used and _inside(t.box, rect.box, 0.7)]
+    children = [r for r in rects if r is not rect and inside(r.box, rect.box)]
+    inner = [t for t in texts if not t.used and inside(t.box, rect.box, 0.7)]
     if rect.crossed and not inner:  # (a word across a small box can pass for a cross)
         return _Item("image", rect.box)
     if children or len(inner) > 1:
         return _Item("box", rect.box)
     if inner:
         t = inner[0]
-        if rect.height <= 3.5 * _height(t.box) and _area(rect.box) <= 9 * _area(t.box):
+        if rect.height <= 3.5 * box_height(t.box) and box_area(rect.box) <= 9 * box_area(t.box):
             t.used = True
             return _Item("button", rect.box, t.text)
         return _Item("box", rect.box)
@@ -204,10 +227,10 @@ def _classify_line(
         t
         for t in texts
         if not t.used
-        and -0.5 * _height(t.box) <= line.box[1] - t.box[3] <= _height(t.box)
-        and _overlap_x(t.box, line.box) > 0.6 * _width(t.box)
+        and -0.5 * box_height(t.box) <= line.box[1] - t.box[3] <= box_height(t.box)
+        and overlap_x(t.box, line.box) > 0.6 * box_width(t.box)
     ]
-    if over and _width(over[0].box) >= 0.6 * line.width:
+    if over and box_width(over[0].box) >= 0.6 * line.width:
         link = over[0]  # underlined text: a link, unless a heading is underlined for show
         if body > 0 and link.glyph_height >= HEADING_RATIO * body:
             return []
@@ -232,7 +255,7 @@ def _take_label(box: PixelBox, texts: list[_Item], side: str) -> str:
     for t in texts:
         if t.used:
             continue
-        th = t.glyph_height or _height(t.box)
+        th = t.glyph_height or box_height(t.box)
         cy = (t.box[1] + t.box[3]) / 2
         if side in ("left", "right"):
             # A line field's label sits above the line's own level; a box's beside the box.
@@ -279,7 +302,7 @@ def _rows(items: list[_Item]) -> list[list[_Item]]:
     for item in sorted(items, key=lambda t: t.box[1]):
         for row in rows:
             a, b = row[0].box, item.box
-            if min(a[3], b[3]) - max(a[1], b[1]) > 0.5 * min(_height(a), _height(b)):
+            if min(a[3], b[3]) - max(a[1], b[1]) > 0.5 * min(box_height(a), box_height(b)):
                 row.append(item)
                 break
         else:
@@ -293,11 +316,11 @@ def _underlined(ink: np.ndarray, lines: list[OcrLine], shapes: list[Shape]) -> f
     under a text runs on) and is no box's top edge (a button right under a question)."""
     found = set()
     for n, line in enumerate(lines):
-        x0, y0, x1, y1 = _int_box(line.box)
+        x0, y0, x1, y1 = int_box(line.box)
         th, width = line.height, x1 - x0
         if width < 10 or any(
             s.kind == "rect" and y1 - 0.35 * th <= s.box[1] <= y1 + 0.8 * th
-            and _overlap_x(s.box, (x0, y0, x1, y1)) > 0.5 * width
+            and overlap_x(s.box, (x0, y0, x1, y1)) > 0.5 * width
             for s in shapes
         ):  # fmt: skip
             continue
@@ -312,65 +335,15 @@ def _underlined(ink: np.ndarray, lines: list[OcrLine], shapes: list[Shape]) -> f
         under = inked[:, x0 - lo : x1 - lo].mean(axis=1)
         beyond = np.concatenate([inked[:, : x0 - lo], inked[:, x1 - lo :]], axis=1)
         outside = beyond.mean(axis=1) if beyond.shape[1] else np.zeros(len(under))
-        # A line of its own: dense along the text, sparse beyond it and sparse just above.
+        # A line of its own: dense along the text, sparse beyond it and sparse just above,
+        # and a stroke's width thick (bold letters closed up are as dense, but x-height tall).
         line = (under[lift:] >= 0.75) & (outside[lift:] <= 0.3) & (under[:-lift] < 0.5)
-        if np.any(line):
+        half = under >= 0.5
+        runs = np.cumsum(~half)  # rows of one half-dense run share a count
+        if any(np.count_nonzero(half & (runs == runs[i])) <= 0.25 * th for i in
+               np.flatnonzero(line) + lift):  # fmt: skip
             found.add(n)
     return frozenset(found)
-
-
-def _join_split_lines(lines: list[OcrLine]) -> list[OcrLine]:
-    """One line for a big heading the detector cut at a wide word space ("OPENING" "HOURS"):
-    heading-sized neighbours on one baseline, about as tall, less than a letter height apart."""
-    body = _body_height(lines)
-    big = [line for line in lines if body > 0 and line.height >= TITLE_RATIO * body]
-    merged: list[OcrLine] = []
-    for line in sorted(big, key=lambda line: line.box[0]):
-        for k, left in enumerate(merged):
-            if _continues(left, line):
-                box = (left.box[0], min(left.box[1], line.box[1]), line.box[2],
-                       max(left.box[3], line.box[3]))  # fmt: skip
-                text, sure = f"{left.text} {line.text}", min(left.confidence, line.confidence)
-                merged[k] = OcrLine(text, sure, box, max(left.height, line.height))
-                break
-        else:
-            merged.append(line)
-    return [line for line in lines if line not in big] + merged
-
-
-def _continues(left: OcrLine, right: OcrLine) -> bool:
-    h = max(left.height, right.height)
-    shared = min(left.box[3], right.box[3]) - max(left.box[1], right.box[1])
-    gap = right.box[0] - left.box[2]
-    return (
-        shared >= 0.6 * min(left.box[3] - left.box[1], right.box[3] - right.box[1])
-        and min(left.height, right.height) >= 0.75 * h
-        and gap <= 0.8 * h
-    )
-
-
-def _second_look(
-    pixels: np.ndarray, shapes: list[Shape], lines: list[OcrLine], ocr: TextReader
-) -> list[OcrLine]:
-    """Labels the text detector missed inside button-shaped boxes (a faint or scrawled word):
-    the recogniser reads each empty box's inside on its own. An empty field reads as nothing."""
-    recognise = getattr(ocr, "recognise", None)
-    if recognise is None:
-        return []
-    h, w = pixels.shape[:2]
-    found = []
-    for s in shapes:
-        x0, y0, x1, y1 = s.box
-        if s.kind != "rect" or s.crossed or not 1.2 <= s.width / max(s.height, 1) <= 8:
-            continue
-        if s.height > 0.15 * h or any(_inside(_int_box(t.box), s.box, 0.5) for t in lines):
-            continue
-        inset = max(3, int(0.12 * s.height))
-        box = (x0 + inset, y0 + inset, x1 - inset, y1 - inset)
-        text, confidence = recognise(pixels[box[1] : box[3], box[0] : box[2]])
-        if _is_words(text) and confidence >= SECOND_LOOK:
-            found.append(OcrLine(text, confidence, box, 0.45 * s.height))
-    return found
 
 
 def _is_drawn(shape: Shape, lines: list[OcrLine], w: int, h: int) -> bool:
@@ -378,59 +351,18 @@ def _is_drawn(shape: Shape, lines: list[OcrLine], w: int, h: int) -> bool:
     if shape.width * shape.height > 0.75 * w * h:
         return False
     for line in lines:
-        box = _int_box(line.box)
+        box = int_box(line.box)
         # Mostly inside a text line (an underline touching the letters can close their
         # outlines past its bottom) and not much taller than it.
-        if _inside(shape.box, box, 0.6) and shape.height <= 1.6 * _height(box):
+        if inside(shape.box, box, 0.6) and shape.height <= 1.6 * box_height(box):
             return False
     return True
-
-
-def _is_words(text: str) -> bool:
-    return bool(re.search(r"\w", text))
 
 
 def _is_reading(line: OcrLine) -> bool:
     """Words, and not a lone CJK glyph the bilingual recogniser guessed for a scrawl."""
     guessed = re.search(r"[\u3040-\u30ff\u3400-\u9fff]", line.text) and line.confidence < 0.9
-    return _is_words(line.text) and not guessed
-
-
-def _body_height(lines: list[OcrLine]) -> float:
-    """The usual text height: the median without the tallest line (often the only heading)."""
-    heights = sorted(line.height for line in lines)
-    if len(heights) > 1:
-        heights = heights[:-1]
-    return statistics.median(heights) if heights else 0.0
-
-
-def _inside(inner: PixelBox, outer: PixelBox, share: float = 0.9) -> bool:
-    area = _area(inner)
-    return area > 0 and _intersection(inner, outer) >= share * area
-
-
-def _intersection(a: PixelBox, b: PixelBox) -> float:
-    return max(0, _overlap_x(a, b)) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
-
-
-def _overlap_x(a: PixelBox, b: PixelBox) -> float:
-    return min(a[2], b[2]) - max(a[0], b[0])
-
-
-def _area(b: PixelBox) -> float:
-    return max(0, b[2] - b[0]) * max(0, b[3] - b[1])
-
-
-def _width(b: PixelBox) -> int:
-    return b[2] - b[0]
-
-
-def _height(b: PixelBox) -> int:
-    return b[3] - b[1]
-
-
-def _int_box(box: tuple[float, float, float, float]) -> PixelBox:
-    return (int(box[0]), int(box[1]), int(round(box[2])), int(round(box[3])))
+    return is_words(line.text) and not guessed
 
 
 def _normalise(box: PixelBox, w: int, h: int) -> Box:

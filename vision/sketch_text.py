@@ -1,0 +1,148 @@
+"""A sketch's text lines mended before they are classified: a heading the detector cut in two
+joined, a checkbox read as part of its label taken out, labels it missed in empty boxes read."""
+
+from __future__ import annotations
+
+import re
+import statistics
+
+import numpy as np
+
+from vision.ocr import OcrLine, TextReader
+from vision.shapes import Shape, box_height, box_width, inside, int_box, longest_run
+
+SECOND_LOOK = 0.75  # how sure the recogniser must be of a word in an empty-looking box
+TITLE_RATIO = 1.12  # a line this much taller than body text may be a heading cut in two
+
+
+def join_split_lines(lines: list[OcrLine]) -> list[OcrLine]:
+    """One line for a big heading the detector cut at a wide word space ("OPENING" "HOURS"):
+    heading-sized neighbours on one baseline, about as tall, less than a letter height apart."""
+    body = body_height(lines)
+    big = [line for line in lines if body > 0 and line.height >= TITLE_RATIO * body]
+    merged: list[OcrLine] = []
+    for line in sorted(big, key=lambda line: line.box[0]):
+        for k, left in enumerate(merged):
+            if _continues(left, line):
+                box = (left.box[0], min(left.box[1], line.box[1]), line.box[2],
+                       max(left.box[3], line.box[3]))  # fmt: skip
+                text, sure = f"{left.text} {line.text}", min(left.confidence, line.confidence)
+                merged[k] = OcrLine(text, sure, box, max(left.height, line.height))
+                break
+        else:
+            merged.append(line)
+    return [line for line in lines if line not in big] + merged
+
+
+def _continues(left: OcrLine, right: OcrLine) -> bool:
+    h = max(left.height, right.height)
+    shared = min(left.box[3], right.box[3]) - max(left.box[1], right.box[1])
+    gap = right.box[0] - left.box[2]
+    return (
+        shared >= 0.6 * min(left.box[3] - left.box[1], right.box[3] - right.box[1])
+        and min(left.height, right.height) >= 0.75 * h
+        and gap <= 0.8 * h
+    )
+
+
+def unbox_checkboxes(
+    pixels: np.ndarray, ink: np.ndarray, shapes: list[Shape], lines: list[OcrLine], ocr: TextReader
+) -> list[OcrLine]:
+    """`lines` with a checkbox the detector took into its line ("[] I agree" read "IIagree",
+    as tall as the box) read again without it: a square about a letter tall at the line's left
+    end, with a space after it (a letter's closed loop has the next letter close by), is the
+    box, and the rest of the line is its label."""
+    recognise = getattr(ocr, "recognise", None)
+    if recognise is None:
+        return lines
+    out = []
+    for line in lines:
+        x0, y0, x1, y1 = int_box(line.box)
+        box = next(
+            (
+                s.box for s in shapes
+                if s.kind == "rect" and not s.crossed and 0.75 <= s.width / max(s.height, 1) <= 1.33
+                and 0.5 * (y1 - y0) <= s.height <= 1.2 * (y1 - y0) and inside(s.box, line.box, 0.8)
+                and s.box[0] - x0 <= 0.3 * s.width and x1 - s.box[2] >= 1.5 * s.width
+            ),
+            None,
+        )  # fmt: skip
+        if box and _space_after(ink[y0:y1, box[2] : box[2] + box_width(box) // 2], box):
+            start = box[2] + max(2, box_width(box) // 6)
+            text, confidence = recognise(pixels[y0:y1, start:x1])
+            if is_words(text):
+                line = OcrLine(text, confidence, (start, y0, x1, y1), box_height(box))
+        out.append(line)
+    return out
+
+
+def _space_after(strip: np.ndarray, box: tuple[int, int, int, int]) -> bool:
+    """Whether `strip` (the ink just right of `box`) has a run of empty columns a sixth of the
+    box wide: past the strokes' overshoot, before the label."""
+    empty = (strip > 0).mean(axis=0) < 0.01 if strip.size else np.zeros(0, bool)
+    return longest_run(empty) >= max(2, box_width(box) // 6)
+
+
+def trim_underlines(ink: np.ndarray, lines: list[OcrLine]) -> tuple[list[OcrLine], set[OcrLine]]:
+    """`lines` with the underlines the detector took into them cut off (PP-OCRv6 boxes a
+    footer's "Privacy  Help" with their strokes, twice as tall as the words: a heading), and
+    the lines cut (links). An underline: thin ink below the letters, apart from them,
+    spanning most of the line."""
+    out, cut = [], set()
+    for line in lines:
+        x0, y0, x1, y1 = int_box(line.box)
+        band = ink[max(0, y0) : y1, max(0, x0) : x1] > 0
+        h = band.shape[0]
+        inked = band.mean(axis=1) >= 0.03 if band.size else np.zeros(0, bool)
+        runs = _runs(inked)
+        letters = next((r for r in runs if r[1] - r[0] >= 0.2 * h), None)
+        under = [r for r in runs if letters and r[0] > letters[1] and r[1] - r[0] <= 0.2 * h]
+        if under and band[under[0][0] : under[-1][1]].any(axis=0).mean() >= 0.5:
+            keep = (letters[1] + under[0][0]) // 2
+            box = (line.box[0], line.box[1], line.box[2], float(max(0, y0) + keep))
+            line = OcrLine(line.text, line.confidence, box, line.height * keep / h)
+            cut.add(line)
+        out.append(line)
+    return out, cut
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) of each run of true values in `flags`, end exclusive."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(np.int8), [0]])))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def second_look(
+    pixels: np.ndarray, shapes: list[Shape], lines: list[OcrLine], ocr: TextReader
+) -> list[OcrLine]:
+    """Labels the text detector missed inside button-shaped boxes (a faint or scrawled word):
+    the recogniser reads each empty box's inside on its own. An empty field reads as nothing."""
+    recognise = getattr(ocr, "recognise", None)
+    if recognise is None:
+        return []
+    h, w = pixels.shape[:2]
+    found = []
+    for s in shapes:
+        x0, y0, x1, y1 = s.box
+        if s.kind != "rect" or s.crossed or not 1.2 <= s.width / max(s.height, 1) <= 8:
+            continue
+        if s.height > 0.15 * h or any(inside(int_box(t.box), s.box, 0.5) for t in lines):
+            continue
+        inset = max(3, int(0.12 * s.height))
+        box = (x0 + inset, y0 + inset, x1 - inset, y1 - inset)
+        text, confidence = recognise(pixels[box[1] : box[3], box[0] : box[2]])
+        if is_words(text) and confidence >= SECOND_LOOK:
+            found.append(OcrLine(text, confidence, box, 0.45 * s.height))
+    return found
+
+
+def is_words(text: str) -> bool:
+    return bool(re.search(r"\w", text))
+
+
+def body_height(lines: list[OcrLine]) -> float:
+    """The usual text height: the median without the tallest line (often the only heading)."""
+    heights = sorted(line.height for line in lines)
+    if len(heights) > 1:
+        heights = heights[:-1]
+    return statistics.median(heights) if heights else 0.0
