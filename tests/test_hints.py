@@ -62,7 +62,8 @@ def test_the_hint_rides_before_the_message_until_a_tool_has_run() -> None:
      ("I drove 150 km in 3 hours. What was my average speed?", True), ("2^10", True),
      ("I ran 5 miles today, any tips?", False), ("How many people live in Paris?", False),
      ("My flight is at 10 in the morning", False),
-     ("It was 30 degrees celsius yesterday, what should I wear?", False)],
+     ("It was 30 degrees celsius yesterday, what should I wear?", False),
+     ("Multitly 69 by 88.", True), ("I have multiple meetings at 3 and 4.", False)],
 )  # fmt: skip
 def test_a_plain_calculation_must_start_with_a_call(text: str, plain: bool) -> None:
     assert must_calculate(text, BOTH) is plain
@@ -210,6 +211,7 @@ def test_a_tables_sums_go_to_python_or_where_it_cannot_run_to_the_calculator(tmp
      ("I drove 120 km in two hours. What was my average speed?", f"convert(120 / 2, {KMH})"),
      ("I drove 120 km in 2 hours and I'm tired.", ""), ("What is 19% VAT on 85 euros?", ""),
      ("What is the mean of 62, 10, 27?", "mean(62, 10, 27)"), ("Multiply 53 by 31.", "53 * 31"),
+     ("Multitly 69 by 88.", "69 * 88"), ("I have multiple meetings at 3 and 4.", ""),
      ("Subtract 19 from 100.", "100 - 19"), ("Divide 144 by 12", "144 / 12"),
      ("Sum these expenses: $19.6, $18.1, $7.1.", "sum(19.6, 18.1, 7.1)"),
      ("What is the sum of 2, 3 and 4 times 5?", "")],

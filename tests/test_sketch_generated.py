@@ -17,7 +17,7 @@ from bench.sketch_gen import PAGE_KINDS, generate, write
 from tests.fakes import FakeChatModel
 from vision.layout import Box, Element, SketchLayout
 from vision.ocr import OcrLine
-from vision.ocr_words import correct, respace
+from vision.ocr_words import correct, recase, respace
 from vision.page_words import write_words
 
 FAQ = SketchLayout.from_elements(
@@ -39,6 +39,10 @@ def test_glued_words_are_split_and_known_words_names_and_codes_kept() -> None:
     for kept in ("Username", "Handmade, 350 ml", "A4 paper", "10am", "2nd floor", "Wuietruss"):
         assert respace(kept) == kept
     assert correct("Subnit the Usernane") == "Submit the Username"
+    read = "FResh coffee eveRy SatuRday, ORdeR now"
+    assert recase(read) == "Fresh coffee every Saturday, Order now"
+    for kept in ("QTY", "FAQ", "YouTube", "PayPal", "McDonald", "iPhone", "Acme", "Hello World"):
+        assert recase(kept) == kept
     for kept in ("Qty", "Acme Gardens", "Zoe in Bergen", "QTY"):  # short, or known to it
         assert correct(kept) == kept
 

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from assistant_app.core.errors import ModelUnavailable
-from vision.ocr_words import SURE, correct, respace
+from vision.ocr_words import SURE, correct, recase, respace
 from vision.shapes import longest_run
 
 if TYPE_CHECKING:
@@ -115,7 +115,7 @@ class RapidOcrReader:
             if float(score) < self.min_confidence:
                 continue
             for piece, (x0, y0, x1, y1) in _pieces(str(text), quad, letters, float(tall), gray):
-                piece = respace(piece.strip())
+                piece = recase(respace(piece.strip()))
                 if float(score) < SURE:
                     piece = correct(piece)
                 if piece:
@@ -136,7 +136,7 @@ class RapidOcrReader:
         if not result:
             return "", 0.0
         text, score = result[0]
-        return respace(str(text).strip()), float(score)
+        return recase(respace(str(text).strip())), float(score)
 
 
 def _pieces(

@@ -56,6 +56,28 @@ def respace(text: str) -> str:
     return re.sub(r"\b(?=[\dO]*\d)[\dO]{2,}\b", lambda m: m.group(0).replace("O", "0"), text)
 
 
+def recase(text: str) -> str:
+    """A capital the recogniser put inside a usual word ("PRices", "SatuRday", "ORdeR": it
+    reads some hands' r as R) made small again. All capitals ("QTY"), names made of words
+    ("YouTube", "McDonald": each part a usual word) and "iPhone" stay as read."""
+    costs = _word_costs()
+    if costs is None:
+        return text
+
+    def fix(m: re.Match) -> str:
+        word = m.group(0)
+        if word.isupper() or word[1:].islower() or re.match(r"[a-z][A-Z]|Ma?c[A-Z]", word):
+            return word  # "QTY", "Hello", "iPhone", "McDonald"
+        if costs.get(word.lower(), 99.0) > COMMON:
+            return word
+        parts = re.findall(r"[A-Z][a-z]*|[a-z]+", word)
+        if all(len(p) > 2 and costs.get(p.lower(), 99.0) <= COMMON for p in parts):
+            return word
+        return word[0] + word[1:].lower()
+
+    return re.sub(r"[^\W\d_]{3,}", fix, text)
+
+
 def _glued_number(text: str, at: int, known) -> bool:  # noqa: ANN001
     """Whether the letters on one side of position `at` (a letter/digit boundary) are a usual
     word of three or more letters: "Join25" is two words, "A4", "10am" and "2nd" are one."""

@@ -1,5 +1,6 @@
 """A sketch's text lines mended before they are classified: a heading the detector cut in two
-joined, a checkbox read as part of its label taken out, labels it missed in empty boxes read."""
+joined, a checkbox or an underline it boxed with a line's words taken out, labels it missed in
+empty boxes read."""
 
 from __future__ import annotations
 

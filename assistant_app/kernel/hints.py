@@ -14,9 +14,9 @@ from assistant_app.tools.calculator import UNIT_NAMES, calculate
 # must not work it out in its head (small models get products and conversions wrong).
 _NUMBER = re.compile(r"\d")
 _CUE = re.compile(
-    r"\b(times|multipl\w*|divided|divide|plus|minus|percent\w*|squared|cubed|square root|"
-    r"power of|sum|total|average|mean|convert\w*|how many|how much|per|ratio|tip|interest|"
-    r"fahrenheit|celsius|kilomet\w*|miles?|pounds?|kilo\w*|ounces?|feet|foot|inch\w*|"
+    r"\b(times|multipl(?:y|ied|ies|es|ication)|divided|divide|plus|minus|percent\w*|squared|"
+    r"cubed|square root|power of|sum|total|average|mean|convert\w*|how many|how much|per|"
+    r"ratio|tip|interest|fahrenheit|celsius|kilomet\w*|miles?|pounds?|kilo\w*|ounces?|feet|foot|inch\w*|"
     r"litres?|liters?|gallons?)\b|[%×÷*/^+=]|\d\s*-\s*\d",
     re.IGNORECASE,
 )
@@ -31,6 +31,7 @@ CALCULATION = (
 _PLAIN = re.compile(
     r"\d\s*(?:[x×*/^+÷]|times|multiplied by|divided by|plus|minus|to the power of)\s*\$?\d"
     r"|\b(?:multiply|divide|add|subtract)\b[^.?!]*\d[^.?!]*\b(?:by|and|to|from)\b[^.?!]*\d"
+    r"|\bmult[a-z]{3,6}\s+\d[\d.]*\s+(?:by|and|with)\s+\d"  # "Multitly 69 by 88": misheard
     r"|\d(?:[\d.,]*)\s*(?:%|percent)\s+(?:of|on)\s+\$?\d"
     r"|\b(?:square root|factorial)\b[^.?!]*\d|\d[^.?!]*\b(?:squared|cubed)\b"
     r"|\bhow many\s+\w+\s+(?:is|are|in|make)\s+\$?\d[\d.,]*\s*\w+"
@@ -170,8 +171,9 @@ _WORDS_TO_SIGNS = (
     (r"\bsquare root of\s+(\d[\d.]*)", r"sqrt(\1)"), (r"(\d[\d.]*)\s+squared\b", r"(\1**2)"),
     (r"(\d[\d.]*)\s+cubed\b", r"(\1**3)"),
     (r"(\d[\d.]*)\s*(?:%|percent)\s+of\s+(\d[\d.]*)", r"(\1/100*\2)"),
-    # The verb first: "Multiply 53 by 31", "Divide 144 by 12", "Subtract 19 from 100".
-    (r"\bmultiply\s+(\d+(?:\.\d+)?)\s+(?:by|and|with)\s+(\d+(?:\.\d+)?)", r"\1 * \2"),
+    # The verb first: "Multiply 53 by 31", "Divide 144 by 12", "Subtract 19 from 100"; the
+    # ears may write "multiply" as "multitly" or "multiple" (a number follows: no other verb).
+    (r"\bmult[a-z]{3,6}\s+(\d+(?:\.\d+)?)\s+(?:by|and|with)\s+(\d+(?:\.\d+)?)", r"\1 * \2"),
     (r"\bdivide\s+(\d+(?:\.\d+)?)\s+by\s+(\d+(?:\.\d+)?)", r"\1 / \2"),
     (r"\badd\s+(\d+(?:\.\d+)?)\s+(?:and|to)\s+(\d+(?:\.\d+)?)", r"\1 + \2"),
     (r"\bsubtract\s+(\d+(?:\.\d+)?)\s+from\s+(\d+(?:\.\d+)?)", r"\2 - \1"),
