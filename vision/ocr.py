@@ -142,7 +142,7 @@ class RapidOcrReader:
 def _pieces(
     text: str, quad: np.ndarray, letters: list, tall: float, gray: np.ndarray
 ) -> list[tuple[str, tuple[float, float, float, float]]]:
-    """`text` cut where the paper between two words is blank for WIDE_GAP letter heights or
+    """`text` cut where the paper between two words is blank for WIDE_GAP line heights or
     more, each piece with its box.
 
     The detector joins words far apart on one line ("Music       Prices" in a navigation bar)
