@@ -1,0 +1,109 @@
+"""A sketch's text lines mended before classification (vision/sketch_text.py and the OCR
+line cut): checkboxes and underlines boxed into a line, words far apart, bold letters."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tests.test_sketch_reader import ScriptedText, _line, _pixels, draw
+from vision.ocr import OcrLine
+from vision.sketch_reader import read_sketch
+
+
+class RereadingText(ScriptedText):
+    """A scripted reader that also reads a cut-out line again, as RapidOcrReader.recognise does,
+    recording the width of each crop it was given."""
+
+    def __init__(self, lines: list[OcrLine], reread: str) -> None:
+        super().__init__(lines)
+        self.reread, self.crops = reread, []
+
+    def recognise(self, crop: np.ndarray) -> tuple[str, float]:
+        self.crops.append(crop.shape[1])
+        return self.reread, 0.9
+
+
+def test_a_checkbox_read_into_its_label_is_taken_out_of_it() -> None:
+    # PP-OCRv6 reads "[ ] I agree" as one line "IIagree", as tall as the box: a heading.
+    s = draw.Sketch((1000, 700), 25)
+    s.rect(100, 300, 150, 350)  # the checkbox, its label 40 px to the right
+    s.rect(100, 450, 260, 520)  # a button below
+    lines = [
+        _line("Welcome back", 300, 80, 700, 150),
+        _line("Name", 100, 200, 190, 240),
+        _line("IIagree", 90, 290, 400, 360),
+        _line("Join", 150, 465, 220, 505),
+    ]
+    reader = RereadingText(lines, "I agree")
+    layout = read_sketch(_pixels(s), reader)
+    assert ("checkbox", "I agree") in {(e.kind, e.text) for e in layout.elements}
+    assert reader.crops and reader.crops[0] < 400 - 150  # read again from past the box
+    assert layout.counts() == {"heading": 1, "text": 1, "checkbox": 1, "button": 1}
+
+
+def test_a_letters_loop_at_a_lines_start_is_no_checkbox() -> None:
+    # "OPEN" with a square-ish O: the next letter follows at once, so the O stays a letter.
+    s = draw.Sketch((1000, 500), 26)
+    s.rect(100, 200, 150, 250)
+    s.line((158, 200), (158, 250))  # the P right after the loop: its stem and bowl
+    s.line((158, 200), (190, 200))
+    s.line((190, 200), (190, 225))
+    s.line((158, 225), (190, 225))
+    s.line((205, 200), (205, 250))
+    reader = RereadingText([_line("OPEN", 95, 195, 330, 255)], "PEN")
+    layout = read_sketch(_pixels(s), reader)
+    assert [(e.kind, e.text) for e in layout.elements] == [("text", "OPEN")]
+    assert reader.crops == []
+
+
+def test_wide_gaps_split_a_detected_line_and_word_spaces_do_not() -> None:
+    from vision.ocr import _pieces
+
+    def line(text: str, xs: list[int]) -> tuple[list, np.ndarray]:
+        gray = np.full((60, 400), 230, np.uint8)
+        for x, ch in zip(xs, text, strict=True):
+            if not ch.isspace():
+                gray[14:46, x + 2 : x + 14] = 40  # a letter's ink
+        corners = [[[x, 10], [x + 16, 10], [x + 16, 50], [x, 50]] for x in xs]
+        return [corners, list(text), [0.9] * len(text)], gray
+
+    quad = np.array([[0, 10], [300, 10], [300, 50], [0, 50]], dtype=np.float32)
+    letters, gray = line("Ab Cd", [0, 16, 40, 82, 98])  # 40 px tall, 50 px of paper between
+    assert _pieces("Ab Cd", quad, letters, 40.0, gray) == [
+        ("Ab ", (0.0, 10.0, 32.0, 50.0)),
+        ("Cd", (82.0, 10.0, 114.0, 50.0)),
+    ]
+    letters, gray = line("Ab Cd", [0, 16, 38, 44, 60])  # 12 px between the words: one text
+    assert len(_pieces("Ab Cd", quad, letters, 40.0, gray)) == 1
+    assert _pieces("Ab", quad, [], 40.0, gray) == [("Ab", (0.0, 10.0, 300.0, 50.0))]
+
+
+def test_bold_letters_are_no_underline_and_a_stroke_under_them_is() -> None:
+    from vision.sketch_reader import _underlined
+
+    ink = np.zeros((200, 600), np.uint8)
+    ink[70:88, 100:400] = 255  # letters' bodies, closed up into a band 18 px tall
+    line = _line("Join us", 100, 50, 400, 95)
+    assert _underlined(ink, [line], []) == frozenset()
+    ink[98:101, 100:400] = 255  # a 3 px stroke under them
+    ink[70:88, 100:400] = 0
+    ink[70:88:4, 100:400] = 255  # letters, not a solid band
+    assert _underlined(ink, [line], []) == frozenset({0})
+
+
+def test_an_underline_inside_a_lines_box_is_cut_off_and_makes_it_a_link() -> None:
+    from vision.sketch_text import trim_underlines
+
+    ink = np.zeros((200, 400), np.uint8)
+    ink[60:90, 100:300:4] = 255  # the letters: their strokes
+    ink[90:96, 140:150] = 255  # a descender ("y"), close under them
+    ink[104:107, 95:305] = 255  # the underline, apart from them
+    boxed = OcrLine("Privacy", 0.9, (90, 55, 310, 110))  # the detector's box takes it in
+    other = _line("Blog", 90, 150, 200, 190)
+    lines, cut = trim_underlines(ink, [boxed, other])
+    assert lines[1] == other and cut == {lines[0]}
+    assert lines[0].text == "Privacy" and 95 <= lines[0].box[3] <= 104
+    assert lines[0].height < boxed.height * 0.9
+    ink[104:107, 95:305] = 0
+    ink[104:107, 140:160] = 255  # a stray mark under one letter is no underline
+    assert trim_underlines(ink, [boxed]) == ([boxed], set())
