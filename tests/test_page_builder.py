@@ -90,6 +90,9 @@ def test_the_model_is_asked_only_for_what_the_sketch_implies() -> None:
         1: "Added!",
         2: "Second",
     }
+    # The ask echoed back round the words: only the words the button shows.
+    echoed = '1. Soloct" will show a short message saying "Soloct is selected."'
+    assert parse_lines(echoed, 1) == {1: "Soloct is selected."}
 
 
 pytest.importorskip("playwright", reason="playwright is not installed: pip install playwright")

@@ -107,3 +107,63 @@ def test_an_underline_inside_a_lines_box_is_cut_off_and_makes_it_a_link() -> Non
     ink[104:107, 95:305] = 0
     ink[104:107, 140:160] = 255  # a stray mark under one letter is no underline
     assert trim_underlines(ink, [boxed]) == ([boxed], set())
+
+
+def test_a_cell_border_through_a_line_cuts_it_at_the_nearest_space() -> None:
+    from vision.ocr import _pieces
+
+    # "Saturday Oscar" read across a table's border, the words a word space apart: cut at
+    # the space, each piece stopping at the border.
+    text = "Day Ann"
+    gray = np.full((120, 400), 230, np.uint8)
+    xs = [0, 20, 40, 56, 62, 82, 102]  # 12 px of paper between "y" and "A"
+    for x, ch in zip(xs, text, strict=True):
+        if not ch.isspace():
+            gray[44:76, x + 4 : x + 14] = 40
+    assert len(_pieces(text, *_letters(text, xs, gray))) == 1  # no border: one text
+    gray[:, 58:61] = 40  # the border, from above the line to below it
+    pieces = _pieces(text, *_letters(text, xs, gray))
+    assert [t.strip() for t, _ in pieces] == ["Day", "Ann"]
+    assert pieces[0][1][2] <= 58 and pieces[1][1][0] >= 61
+    gray[60:, 58:61] = 230  # a stroke that ends inside the line (a tall letter's) cuts not
+    assert len(_pieces(text, *_letters(text, xs, gray))) == 1
+
+
+def _letters(text: str, xs: list[int], gray: np.ndarray) -> tuple:
+    """_pieces' arguments for a line of `text` whose letters start at `xs` (18 px wide)."""
+    corners = [[[x, 40], [x + 18, 40], [x + 18, 80], [x, 80]] for x in xs]
+    quad = np.array([[0, 40], [150, 40], [150, 80], [0, 80]], dtype=np.float32)
+    return quad, [corners, list(text), [0.9] * len(text)], 40.0, gray
+
+
+def test_a_line_with_two_underlines_is_two_links() -> None:
+    from vision.shapes import Shape
+    from vision.sketch_text import split_underlined
+
+    line = OcrLine("HELP CAREERS", 0.99, (197, 483, 629, 552), 64)
+    rules = [Shape("hline", (205, 556, 338, 562)), Shape("hline", (389, 550, 626, 557))]
+    parts = split_underlined([line], rules)
+    assert [p.text for p in parts] == ["HELP", "CAREERS"]
+    assert parts[0].box[2] <= parts[1].box[0]
+    assert split_underlined([line], rules[1:]) == [line]  # one underline: one link
+
+
+def test_a_usual_word_starting_with_a_square_letter_is_no_checkbox() -> None:
+    s = draw.Sketch((1000, 500), 27)
+    s.rect(100, 200, 145, 245)  # the O of "Orders", drawn square, a gap before the "r"
+    reader = RereadingText([_line("Orders", 95, 190, 380, 255)], "rders")
+    layout = read_sketch(_pixels(s), reader)
+    assert [(e.kind, e.text) for e in layout.elements] == [("text", "Orders")]
+    assert reader.crops == []
+
+
+def test_big_words_in_two_table_cells_stay_two_texts() -> None:
+    from vision.sketch_text import join_split_lines
+
+    ink = np.zeros((400, 800), np.uint8)
+    ink[100:300, 430:433] = 255  # the cell border between them
+    lines = [_line("Saturday", 280, 200, 428, 258), _line("Anna", 440, 200, 531, 258)]
+    lines += [_line("x", 100, 300, 120, 340), _line("y", 100, 350, 120, 390)]  # body text
+    assert len(join_split_lines(lines, ink)) == 4
+    ink[100:300, 430:433] = 0
+    assert len(join_split_lines(lines, ink)) == 3  # a heading cut in two is joined

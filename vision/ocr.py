@@ -13,7 +13,7 @@ import numpy as np
 
 from assistant_app.core.errors import ModelUnavailable
 from vision.ocr_words import SURE, correct, recase, respace
-from vision.shapes import longest_run
+from vision.shapes import crossing_strokes, longest_run, runs
 
 if TYPE_CHECKING:
     from models.store import ModelStore
@@ -143,7 +143,8 @@ def _pieces(
     text: str, quad: np.ndarray, letters: list, tall: float, gray: np.ndarray
 ) -> list[tuple[str, tuple[float, float, float, float]]]:
     """`text` cut where the paper between two words is blank for WIDE_GAP line heights or
-    more, each piece with its box.
+    more, or a stroke runs across the line there (a table's cell border), each piece with
+    its box.
 
     The detector joins words far apart on one line ("Music       Prices" in a navigation bar)
     that PP-OCRv4's kept apart; a writer's space between words is narrower. `letters` is
@@ -162,19 +163,33 @@ def _pieces(
     blank = (crop <= threshold).mean(axis=0) < 0.02  # columns with no ink
     centres = [int(np.asarray(c, dtype=np.float32)[:, 0].mean()) - left for c in letters[0]]
     drawn = [i for i, ch in enumerate(text) if not ch.isspace()]
-    cuts = [
-        b
-        for a, b in itertools.pairwise(drawn)
-        if b > a + 1
-        and longest_run(blank[max(0, centres[a]) : max(0, centres[b])]) > WIDE_GAP * tall
-    ]
-    if not cuts:
+    spaces = [(a, b) for a, b in itertools.pairwise(drawn) if b > a + 1]
+    # Each cut: the index of the letter after the space, and the stroke it falls at, if any.
+    found: dict[int, tuple[float, float] | None] = {
+        b: None
+        for a, b in spaces
+        if longest_run(blank[max(0, centres[a]) : max(0, centres[b])]) > WIDE_GAP * tall
+    }
+    # A stroke running through the line from above it to below it is a table's cell border:
+    # the line is cut at the space nearest to it (the letters' places are rough).
+    reach = max(2, int(0.3 * tall))
+    around = gray[max(0, top - reach) : int(y1) + reach, left : int(x1)] <= threshold
+    middles = {b: (centres[a] + centres[b]) / 2 for a, b in spaces}
+    for start, end in runs(crossing_strokes(around)) if spaces else []:
+        x = (start + end) / 2
+        b = min(middles, key=lambda b: abs(middles[b] - x))
+        if tall / 2 < x < crop.shape[1] - tall / 2 and abs(middles[b] - x) < tall:
+            found[b] = (left + start, left + end)
+    if not found:
         return whole
     corners = [np.asarray(c, dtype=np.float32).reshape(4, 2) for c in letters[0]]
     out = []
-    for start, end in itertools.pairwise([0, *cuts, len(text)]):
+    bounds = [(0, None), *sorted(found.items()), (len(text), None)]
+    for (start, before), (end, after) in itertools.pairwise(bounds):
         mine = np.concatenate([corners[i] for i in range(start, end) if not text[i].isspace()])
         (a0, b0), (a1, b1) = mine.min(axis=0), mine.max(axis=0)
+        # A piece ends at the border beside it (the letters' places may run past it).
+        a0, a1 = max(a0, before[1]) if before else a0, min(a1, after[0]) if after else a1
         out.append((text[start:end], (float(a0), float(b0), float(a1), float(b1))))
     return out
 

@@ -30,10 +30,6 @@ def respace(text: str) -> str:
     if costs is None:
         return text
 
-    def known(word: str) -> bool:
-        w = word.lower()
-        return (len(w) > 2 or w in SHORT_WORDS) and costs.get(w, 99.0) <= COMMON
-
     def split_run(m: re.Match) -> str:
         run = m.group(0)
         if len(run) < 5 or run.lower() in costs:
@@ -41,19 +37,26 @@ def respace(text: str) -> str:
         import wordninja
 
         parts = wordninja.split(run)
-        if 2 <= len(parts) <= 4 and all(known(p) for p in parts):
+        if 2 <= len(parts) <= 4 and all(usual(p) for p in parts):
             return " ".join(parts)
         return run
 
     text = re.sub(r"[^\W\d_]+", split_run, text)
     text = re.sub(
         r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])",
-        lambda m: " " if _glued_number(text, m.start(), known) else "",
+        lambda m: " " if _glued_number(text, m.start()) else "",
         text,
     )
     text = re.sub(r"(?<=[^\W\d_]{2})([,;!?])(?=[^\W\d_]{2})", r"\1 ", text)
     # A letter O among digits is a zero ("2O minutes").
     return re.sub(r"\b(?=[\dO]*\d)[\dO]{2,}\b", lambda m: m.group(0).replace("O", "0"), text)
+
+
+def usual(word: str) -> bool:
+    """Whether `word` is a usual English word: three letters or more, or one of SHORT_WORDS."""
+    costs = _word_costs()
+    w = word.lower()
+    return costs is not None and (len(w) > 2 or w in SHORT_WORDS) and costs.get(w, 99.0) <= COMMON
 
 
 def recase(text: str) -> str:
@@ -78,13 +81,13 @@ def recase(text: str) -> str:
     return re.sub(r"[^\W\d_]{3,}", fix, text)
 
 
-def _glued_number(text: str, at: int, known) -> bool:  # noqa: ANN001
+def _glued_number(text: str, at: int) -> bool:
     """Whether the letters on one side of position `at` (a letter/digit boundary) are a usual
     word of three or more letters: "Join25" is two words, "A4", "10am" and "2nd" are one."""
     before = re.search(r"[^\W\d_]+$", text[:at])
     after = re.match(r"[^\W\d_]+", text[at:])
     letters = (before or after).group(0) if (before or after) else ""
-    return len(letters) >= 3 and letters.lower() not in ("st", "nd", "rd", "th") and known(letters)
+    return len(letters) >= 3 and letters.lower() not in ("st", "nd", "rd", "th") and usual(letters)
 
 
 @functools.cache

@@ -81,12 +81,17 @@ def write_words(
 
 
 def parse_lines(reply: str, count: int) -> dict[int, str]:
-    """Numbered lines ("2. text") 1..count -> their text, unquoted, one line each."""
+    """Numbered lines ("2. text") 1..count -> their text, unquoted, one line each. A line
+    that tells what it shows ('"Select" shows a message saying "Plan chosen."') gives only
+    the words it quotes last."""
     out = {}
     for line in reply.splitlines():
         m = re.match(r"\s*(\d+)[.):]\s*(.+)", line)
         if m and 1 <= int(m.group(1)) <= count and int(m.group(1)) not in out:
-            text = m.group(2).strip().strip("\"'").strip()
+            told = re.search(
+                r"\b(?:saying|says|reading|reads|shows?)[:,]?\s*\"([^\"]+)\"?\s*$", m.group(2)
+            )
+            text = (told.group(1) if told else m.group(2)).strip().strip("\"'").strip()
             if text:
                 out[int(m.group(1))] = text[:240]
     return out

@@ -69,7 +69,9 @@ def find_shapes(ink: np.ndarray, faint: np.ndarray | None = None) -> list[Shape]
     along = cv2.morphologyEx(ink | runs, cv2.MORPH_CLOSE, _disk(5))
     rects = _drop_duplicates(find_rects(closed) + find_rects(wide))
     rects = _drop_duplicates(rects + [r for r in find_rects(along) if not _merges(r, rects)])
-    return rects + find_hlines(closed)
+    rects = [r for r in rects if not _bridged(r, rects)]
+    lines = [ln for ln in find_hlines(closed) if not any(_on_side(ln.box, r.box) for r in rects)]
+    return rects + lines
 
 
 def _long_runs(ink: np.ndarray, side: int) -> np.ndarray:
@@ -124,7 +126,33 @@ def find_hlines(closed: np.ndarray) -> list[Shape]:
             if min(rw, rh) > max(14, 0.04 * max(rw, rh)):
                 continue
         lines.append(Shape("hline", box))
-    return lines
+    return _joined(lines, max(6, int(0.01 * w)))
+
+
+def _joined(lines: list[Shape], gap: int) -> list[Shape]:
+    """Lines that continue one another (a long rule drawn in strokes end to end, or broken
+    where the pencil skipped) as one line."""
+    out: list[Shape] = []
+    for line in sorted(lines, key=lambda s: s.box[0]):
+        for k, left in enumerate(out):
+            a, b = left.box, line.box
+            level = abs((a[1] + a[3]) / 2 - (b[1] + b[3]) / 2) <= max(6, a[3] - a[1], b[3] - b[1])
+            if level and -gap <= b[0] - a[2] <= gap:
+                out[k] = Shape("hline", (a[0], min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])))
+                break
+        else:
+            out.append(line)
+    return sorted(out, key=lambda s: (s.box[1], s.box[0]))
+
+
+def _on_side(line: PixelBox, rect: PixelBox) -> bool:
+    """Whether a line runs along a rectangle's top or bottom side (a side the finer closing
+    left apart from the rest of its box: a button's top edge is no field)."""
+    if overlap_x(line, rect) < 0.8 * box_width(line):
+        return False
+    near = max(8, 0.12 * box_height(rect))
+    middle = (line[1] + line[3]) / 2
+    return min(abs(middle - rect[1]), abs(middle - rect[3])) <= near
 
 
 def _solid_box(contour: np.ndarray, rect: tuple[int, int, int, int], min_side: int):
@@ -160,6 +188,32 @@ def _merges(rect: Shape, found: list[Shape]) -> bool:
     return len(big) >= 2
 
 
+def _bridged(rect: Shape, found: list[Shape]) -> bool:
+    """Whether `rect` is boxes drawn side by side (or one on another), touching, found once
+    more as one: two or more found inside it, each its full height (or width), that
+    together reach all four of its sides. (A table's cells are not its full height.)"""
+    near = max(6, 0.03 * min(rect.width, rect.height))
+    x0, y0, x1, y1 = rect.box
+    inner = [
+        f for f in found
+        if f is not rect and f.box[0] >= x0 - near and f.box[1] >= y0 - near
+        and f.box[2] <= x1 + near and f.box[3] <= y1 + near
+    ]  # fmt: skip
+    for across in (True, False):
+        parts = [
+            f
+            for f in inner
+            if (f.height if across else f.width) >= 0.8 * (y1 - y0 if across else x1 - x0)
+        ]
+        if len(parts) < 2:
+            continue
+        union = (min(p.box[0] for p in parts), min(p.box[1] for p in parts),
+                 max(p.box[2] for p in parts), max(p.box[3] for p in parts))  # fmt: skip
+        if all(abs(u - r) <= near for u, r in zip(union, rect.box, strict=True)):
+            return True
+    return False
+
+
 def _crossed(closed: np.ndarray, box: PixelBox) -> bool:
     """Both diagonals inked along most of their length (ignoring the frame itself). A tilted
     or wobbly box's diagonals run a little off the corner-to-corner line: each may start and
@@ -183,13 +237,21 @@ def _crossed(closed: np.ndarray, box: PixelBox) -> bool:
 
 
 def _drop_duplicates(shapes: list[Shape]) -> list[Shape]:
-    """Keeps the larger of two rectangles that are nearly the same (a doubled stroke)."""
+    """Keeps the larger of two rectangles that are nearly the same (a doubled stroke, a box
+    drawn twice round)."""
     ordered = sorted(shapes, key=lambda s: -(s.width * s.height))
     kept: list[Shape] = []
     for shape in ordered:
-        if not any(_iou(shape.box, k.box) > 0.6 for k in kept):
+        if not any(_iou(shape.box, k.box) > 0.6 or _retraced(shape, k) for k in kept):
             kept.append(shape)
     return kept
+
+
+def _retraced(inner: Shape, outer: Shape) -> bool:
+    """Whether `inner` is `outer` drawn again just inside it: every side within 35 % of
+    its size (and 10 pixels) of the other's."""
+    near = min(10, 0.35 * min(inner.width, inner.height))
+    return all(abs(a - b) <= near for a, b in zip(inner.box, outer.box, strict=True))
 
 
 def _iou(a: PixelBox, b: PixelBox) -> float:
@@ -213,13 +275,24 @@ def _disk(size: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
 
 
+def runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) of each run of true values in `flags`, end exclusive."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], np.asarray(flags, np.int8), [0]])))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def crossing_strokes(mask: np.ndarray) -> np.ndarray:
+    """The columns of `mask` (a band of ink, true where inked) that a stroke runs through from
+    its top row to its bottom one, slanting up to 4 pixels: a table's border across a line."""
+    if mask.size == 0:
+        return np.zeros(mask.shape[1:], bool)
+    widened = cv2.dilate(mask.astype(np.uint8), np.ones((1, 5), np.uint8))
+    return widened.mean(axis=0) >= 0.95
+
+
 def longest_run(flags: np.ndarray) -> int:
     """The most consecutive true values in `flags` (blank columns between words, say)."""
-    best = run = 0
-    for flag in flags:
-        run = run + 1 if flag else 0
-        best = max(best, run)
-    return best
+    return max((end - start for start, end in runs(flags)), default=0)
 
 
 # Pixel-box geometry for the sketch reader.

@@ -27,6 +27,7 @@ from vision.shapes import (
     inside,
     int_box,
     overlap_x,
+    runs,
 )
 from vision.sketch_text import (
     TITLE_RATIO,
@@ -34,6 +35,7 @@ from vision.sketch_text import (
     is_words,
     join_split_lines,
     second_look,
+    split_underlined,
     trim_underlines,
     unbox_checkboxes,
 )
@@ -44,6 +46,7 @@ BLANK_INK = 0.0004  # fraction of inked pixels below which the page is empty
 HEADING_RATIO = 1.35  # text this much taller than body text is a heading
 NAV_TOP = 0.25  # a nav row lies in the top quarter of the page
 TITLE_TOP = 0.35  # the first line, near the top, a little larger (TITLE_RATIO): a heading
+FIELD_LINES = 2.4  # an empty box up to this many text heights tall is a one-line input
 
 
 @dataclass
@@ -75,10 +78,11 @@ def read_sketch(source: str | Path | np.ndarray, ocr: TextReader) -> SketchLayou
             "pencil (for a photo: closer, in good light) and try again."
         )
     lines, cut = trim_underlines(ink, [line for line in ocr.read(pixels) if _is_reading(line)])
-    lines = join_split_lines(lines)
+    lines = join_split_lines(lines, ink)
     found = find_shapes(ink, faint)
     lines = unbox_checkboxes(pixels, ink, found, lines, ocr)
     shapes = [s for s in found if _is_drawn(s, lines, w, h)]
+    lines = split_underlined(lines, shapes)
     lines += second_look(pixels, shapes, lines, ocr)
     if not shapes and not lines:
         raise UserVisibleError(
@@ -196,7 +200,12 @@ def _classify_rect(rect: Shape, rects: list[Shape], texts: list[_Item], body: fl
         return _Item("box", rect.box)
     if inner:
         t = inner[0]
-        if rect.height <= 3.5 * box_height(t.box) and box_area(rect.box) <= 9 * box_area(t.box):
+        # A button hugs its label, about centred; a panel holds a line by its left side.
+        room = sorted((max(0, t.box[0] - rect.box[0]), max(0, rect.box[2] - t.box[2])))
+        if (
+            rect.height <= 3.5 * box_height(t.box) and box_area(rect.box) <= 9 * box_area(t.box)
+            and room[1] <= 3 * room[0] + box_height(t.box)
+        ):  # fmt: skip
             t.used = True
             return _Item("button", rect.box, t.text)
         return _Item("box", rect.box)
@@ -207,9 +216,25 @@ def _classify_rect(rect: Shape, rects: list[Shape], texts: list[_Item], body: fl
         return _Item("checkbox", rect.box)
     if body > 0 and rect.height < 0.7 * body:
         return _Item("noise", rect.box)  # flatter than a letter: a closed stroke, no field
-    if rect.width >= 2.5 * rect.height and rect.height <= 3 * max(body, 20):
+    if _between(rect, rects):
+        return _Item("noise", rect.box)  # the gap closed between two boxes side by side
+    if rect.width >= 2.5 * rect.height and rect.height <= FIELD_LINES * max(body, 20):
         return _Item("input", rect.box)
     return _Item("textarea", rect.box)
+
+
+def _between(rect: Shape, rects: list[Shape]) -> bool:
+    """Whether `rect` is the strip between two boxes whose facing sides it shares (tabs drawn
+    side by side, joined at the top and bottom)."""
+    near = max(8, 0.15 * rect.height)
+    level = [
+        o for o in rects
+        if o is not rect
+        and min(o.box[3], rect.box[3]) - max(o.box[1], rect.box[1]) >= 0.6 * rect.height
+    ]  # fmt: skip
+    return any(abs(o.box[2] - rect.box[0]) <= near for o in level) and any(
+        abs(o.box[0] - rect.box[2]) <= near for o in level
+    )
 
 
 def _classify_line(
@@ -223,13 +248,15 @@ def _classify_line(
     """A short line with a label is an input; a page-wide rule or an underline is nothing."""
     if line.width >= 0.6 * page_w:
         return []
-    over = [
-        t
-        for t in texts
-        if not t.used
-        and -0.5 * box_height(t.box) <= line.box[1] - t.box[3] <= box_height(t.box)
-        and overlap_x(t.box, line.box) > 0.6 * box_width(t.box)
-    ]
+    over = sorted(
+        (
+            t for t in texts
+            if not t.used
+            and -0.5 * box_height(t.box) <= line.box[1] - t.box[3] <= 0.6 * box_height(t.box)
+            and overlap_x(t.box, line.box) > 0.6 * box_width(t.box)
+        ),
+        key=lambda t: abs(line.box[1] - t.box[3]),
+    )  # fmt: skip
     if over and box_width(over[0].box) >= 0.6 * line.width:
         link = over[0]  # underlined text: a link, unless a heading is underlined for show
         if body > 0 and link.glyph_height >= HEADING_RATIO * body:
@@ -251,7 +278,7 @@ def _classify_line(
 
 def _take_label(box: PixelBox, texts: list[_Item], side: str) -> str:
     """Marks and returns the nearest unused text on `side` of `box` (or "")."""
-    best, best_gap = None, float("inf")
+    best, best_rank = None, float("inf")
     for t in texts:
         if t.used:
             continue
@@ -259,19 +286,22 @@ def _take_label(box: PixelBox, texts: list[_Item], side: str) -> str:
         cy = (t.box[1] + t.box[3]) / 2
         if side in ("left", "right"):
             # A line field's label sits above the line's own level; a box's beside the box.
-            top = box[3] - 3 * th if box[3] - box[1] < th else box[1]
+            flat = box[3] - box[1] < th
+            top = box[3] - 3 * th if flat else box[1]
             lo, hi = top - 0.5 * th, box[3] + 0.5 * th
             if not lo <= cy <= hi:
                 continue
             gap = box[0] - t.box[2] if side == "left" else t.box[0] - box[2]
             limit = 6 * th
+            # Of two labels left of a line, the one whose foot is nearer the line's level.
+            rank = gap + abs(t.box[3] - box[3]) if flat else gap
         else:
-            gap = box[1] - t.box[3]
+            gap = rank = box[1] - t.box[3]
             limit = 2 * th
             if not box[0] - 2 * th <= t.box[0] <= box[0] + 0.5 * (box[2] - box[0]):
                 continue
-        if -0.3 * th <= gap <= limit and gap < best_gap:
-            best, best_gap = t, gap
+        if -0.3 * th <= gap <= limit and rank < best_rank:
+            best, best_rank = t, rank
     if best is None:
         return ""
     best.used = True
@@ -335,13 +365,17 @@ def _underlined(ink: np.ndarray, lines: list[OcrLine], shapes: list[Shape]) -> f
         under = inked[:, x0 - lo : x1 - lo].mean(axis=1)
         beyond = np.concatenate([inked[:, : x0 - lo], inked[:, x1 - lo :]], axis=1)
         outside = beyond.mean(axis=1) if beyond.shape[1] else np.zeros(len(under))
+        # A tilted rule runs on beyond the text a row or two higher or lower: the densest of
+        # the nearby rows counts.
+        outside = cv2.dilate(outside.astype(np.float32)[:, None], np.ones((7, 1), np.uint8))[:, 0]
         # A line of its own: dense along the text, sparse beyond it and sparse just above,
         # and a stroke's width thick (bold letters closed up are as dense, but x-height tall).
         line = (under[lift:] >= 0.75) & (outside[lift:] <= 0.3) & (under[:-lift] < 0.5)
-        half = under >= 0.5
-        runs = np.cumsum(~half)  # rows of one half-dense run share a count
-        if any(np.count_nonzero(half & (runs == runs[i])) <= 0.25 * th for i in
-               np.flatnonzero(line) + lift):  # fmt: skip
+        rows = np.flatnonzero(line) + lift
+        if any(
+            end - start <= 0.25 * th and np.any((rows >= start) & (rows < end))
+            for start, end in runs(under >= 0.5)
+        ):
             found.add(n)
     return frozenset(found)
 
@@ -354,9 +388,19 @@ def _is_drawn(shape: Shape, lines: list[OcrLine], w: int, h: int) -> bool:
         box = int_box(line.box)
         # Mostly inside a text line (an underline touching the letters can close their
         # outlines past its bottom) and not much taller than it.
-        if inside(shape.box, box, 0.6) and shape.height <= 1.6 * box_height(box):
+        if (
+            inside(shape.box, box, 0.6) and shape.height <= 1.6 * box_height(box)
+            and not _frames(shape.box, box)
+        ):  # fmt: skip
             return False
     return True
+
+
+def _frames(shape: PixelBox, text: PixelBox) -> bool:
+    """Whether `shape` holds the whole of `text` with room left and right of it: a button
+    drawn tight round big letters, not a letter's outline or an underline closing them."""
+    room = 0.15 * box_height(text)
+    return inside(text, shape, 0.95) and shape[0] <= text[0] - room and shape[2] >= text[2] + room
 
 
 def _is_reading(line: OcrLine) -> bool:

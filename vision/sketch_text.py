@@ -1,6 +1,7 @@
 """A sketch's text lines mended before they are classified: a heading the detector cut in two
-joined, a checkbox or an underline it boxed with a line's words taken out, labels it missed in
-empty boxes read."""
+joined (not across a table's cell border), a checkbox or an underline it boxed with a line's
+words taken out, a line of links underlined apart cut into links, labels it missed in empty
+boxes read."""
 
 from __future__ import annotations
 
@@ -10,21 +11,33 @@ import statistics
 import numpy as np
 
 from vision.ocr import OcrLine, TextReader
-from vision.shapes import Shape, box_height, box_width, inside, int_box, longest_run
+from vision.ocr_words import usual
+from vision.shapes import (
+    Shape,
+    box_height,
+    box_width,
+    crossing_strokes,
+    inside,
+    int_box,
+    longest_run,
+    overlap_x,
+    runs,
+)
 
 SECOND_LOOK = 0.75  # how sure the recogniser must be of a word in an empty-looking box
 TITLE_RATIO = 1.12  # a line this much taller than body text may be a heading cut in two
 
 
-def join_split_lines(lines: list[OcrLine]) -> list[OcrLine]:
+def join_split_lines(lines: list[OcrLine], ink: np.ndarray) -> list[OcrLine]:
     """One line for a big heading the detector cut at a wide word space ("OPENING" "HOURS"):
-    heading-sized neighbours on one baseline, about as tall, less than a letter height apart."""
+    heading-sized neighbours on one baseline, about as tall, less than a letter height apart,
+    with no stroke between them running past both (a table's cell border)."""
     body = body_height(lines)
     big = [line for line in lines if body > 0 and line.height >= TITLE_RATIO * body]
     merged: list[OcrLine] = []
     for line in sorted(big, key=lambda line: line.box[0]):
         for k, left in enumerate(merged):
-            if _continues(left, line):
+            if _continues(left, line) and not _ruled_between(ink, left, line):
                 box = (left.box[0], min(left.box[1], line.box[1]), line.box[2],
                        max(left.box[3], line.box[3]))  # fmt: skip
                 text, sure = f"{left.text} {line.text}", min(left.confidence, line.confidence)
@@ -46,6 +59,14 @@ def _continues(left: OcrLine, right: OcrLine) -> bool:
     )
 
 
+def _ruled_between(ink: np.ndarray, left: OcrLine, right: OcrLine) -> bool:
+    x0, x1 = int(left.box[2]), int(right.box[0])
+    reach = max(2, int(0.3 * max(left.height, right.height)))
+    y0 = max(0, int(min(left.box[1], right.box[1])) - reach)
+    y1 = int(max(left.box[3], right.box[3])) + reach
+    return x1 > x0 and bool(crossing_strokes(ink[y0:y1, x0:x1] > 0).any())
+
+
 def unbox_checkboxes(
     pixels: np.ndarray, ink: np.ndarray, shapes: list[Shape], lines: list[OcrLine], ocr: TextReader
 ) -> list[OcrLine]:
@@ -58,6 +79,10 @@ def unbox_checkboxes(
         return lines
     out = []
     for line in lines:
+        first = re.match(r"[^\W\d_]+", line.text)
+        if first and len(first.group(0)) > 2 and usual(first.group(0)):
+            out.append(line)  # "Orders": the square is the word's own first letter
+            continue
         x0, y0, x1, y1 = int_box(line.box)
         box = next(
             (
@@ -95,9 +120,9 @@ def trim_underlines(ink: np.ndarray, lines: list[OcrLine]) -> tuple[list[OcrLine
         band = ink[max(0, y0) : y1, max(0, x0) : x1] > 0
         h = band.shape[0]
         inked = band.mean(axis=1) >= 0.03 if band.size else np.zeros(0, bool)
-        runs = _runs(inked)
-        letters = next((r for r in runs if r[1] - r[0] >= 0.2 * h), None)
-        under = [r for r in runs if letters and r[0] > letters[1] and r[1] - r[0] <= 0.2 * h]
+        spans = runs(inked)
+        letters = next((r for r in spans if r[1] - r[0] >= 0.2 * h), None)
+        under = [r for r in spans if letters and r[0] > letters[1] and r[1] - r[0] <= 0.2 * h]
         if under and band[under[0][0] : under[-1][1]].any(axis=0).mean() >= 0.5:
             keep = (letters[1] + under[0][0]) // 2
             box = (line.box[0], line.box[1], line.box[2], float(max(0, y0) + keep))
@@ -107,24 +132,76 @@ def trim_underlines(ink: np.ndarray, lines: list[OcrLine]) -> tuple[list[OcrLine
     return out, cut
 
 
-def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
-    """(start, end) of each run of true values in `flags`, end exclusive."""
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(np.int8), [0]])))
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+def split_underlined(lines: list[OcrLine], shapes: list[Shape]) -> list[OcrLine]:
+    """`lines` with a line of words that has two or more separate underlines ("Help
+    Careers", a footer's links written close) cut into one line for each underline: each
+    word goes to the underline under its middle (its place estimated from its letters)."""
+    out = []
+    for line in lines:
+        x0, _, x1, y1 = line.box
+        tall, words = line.height, line.text.split()
+        under = sorted(
+            (
+                s.box for s in shapes
+                if s.kind == "hline" and -0.3 * tall <= s.box[1] - y1 <= 0.6 * tall
+                and s.box[0] >= x0 - 0.3 * tall and s.box[2] <= x1 + 0.3 * tall
+            ),
+            key=lambda b: b[0],
+        )  # fmt: skip
+        if len(under) < 2 or len(words) < 2:
+            out.append(line)
+            continue
+        per = (x1 - x0) / max(1, len(line.text))
+        groups: dict[int, list[tuple[str, float, float]]] = {}
+        at = 0
+        for word in words:
+            start = line.text.index(word, at)
+            at = start + len(word)
+            a, b = x0 + start * per, x0 + at * per
+            nearest = min(
+                range(len(under)), key=lambda k: abs((under[k][0] + under[k][2]) / 2 - (a + b) / 2)
+            )
+            groups.setdefault(nearest, []).append((word, a, b))
+        if len(groups) < 2:
+            out.append(line)
+            continue
+        for part in groups.values():
+            box = (part[0][1], line.box[1], part[-1][2], y1)
+            out.append(OcrLine(" ".join(w for w, _, _ in part), line.confidence, box, tall))
+    return out
 
 
 def second_look(
     pixels: np.ndarray, shapes: list[Shape], lines: list[OcrLine], ocr: TextReader
 ) -> list[OcrLine]:
-    """Labels the text detector missed inside button-shaped boxes (a faint or scrawled word):
-    the recogniser reads each empty box's inside on its own. An empty field reads as nothing."""
+    """Labels the text detector missed inside button-shaped boxes (a faint or scrawled word)
+    and links it missed over a short underline: the recogniser reads each empty box's inside,
+    and the strip just above each bare underline, on its own. An empty field reads as
+    nothing."""
     recognise = getattr(ocr, "recognise", None)
     if recognise is None:
         return []
     h, w = pixels.shape[:2]
     found = []
+    body = body_height(lines)
     for s in shapes:
         x0, y0, x1, y1 = s.box
+        if s.kind == "hline" and body > 0 and s.width < 0.3 * w:
+            above = (
+                x0 - int(0.1 * s.width),
+                max(0, y0 - int(1.5 * body)),
+                x1 + int(0.1 * s.width),
+                y0,
+            )
+            if not any(
+                overlap_x(t.box, above) > 0 and t.box[3] > above[1] for t in lines if t.box[1] < y1
+            ):
+                text, confidence = recognise(
+                    pixels[above[1] : above[3], max(0, above[0]) : above[2]]
+                )
+                if is_words(text) and confidence >= SECOND_LOOK:
+                    found.append(OcrLine(text, confidence, above, body))
+            continue
         if s.kind != "rect" or s.crossed or not 1.2 <= s.width / max(s.height, 1) <= 8:
             continue
         if s.height > 0.15 * h or any(inside(int_box(t.box), s.box, 0.5) for t in lines):

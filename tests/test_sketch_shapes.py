@@ -1,0 +1,146 @@
+"""Drawn shapes read the way the drawer meant them (vision/shapes.py, vision/sketch_reader.py):
+tabs side by side, boxes drawn twice round, rules drawn in pieces, fields of every height."""
+
+from __future__ import annotations
+
+from tests.test_sketch_reader import ScriptedText, _line, _pixels, draw
+from vision.shapes import find_shapes, ink_masks
+from vision.sketch_reader import read_sketch
+
+
+def _shapes(sketch) -> list:
+    ink, faint = ink_masks(_pixels(sketch))
+    return find_shapes(ink, faint)
+
+
+def test_tabs_drawn_touching_are_buttons_and_the_gap_between_them_is_nothing() -> None:
+    # Two tabs whose facing sides were joined at top and bottom close a narrow strip between
+    # them: a third box, empty, that is neither a field nor a checkbox.
+    s = draw.Sketch((1000, 600), 31)
+    s.rect(100, 100, 300, 180)
+    s.rect(340, 100, 540, 180)
+    s.line((300, 100), (340, 100))
+    s.line((300, 180), (340, 180))
+    lines = [_line("Overview", 130, 120, 270, 160), _line("Hours", 380, 120, 500, 160)]
+    layout = read_sketch(_pixels(s), ScriptedText(lines))
+    assert sorted((e.kind, e.text) for e in layout.elements) == [
+        ("button", "Hours"),
+        ("button", "Overview"),
+    ]
+
+
+def test_a_box_drawn_twice_round_is_one_box() -> None:
+    s = draw.Sketch((900, 500), 32)
+    s.rect(100, 200, 140, 240)
+    s.rect(104, 204, 136, 236)  # the pen went round once more, just inside
+    lines = [_line("Send me news", 170, 200, 400, 240)]
+    layout = read_sketch(_pixels(s), ScriptedText(lines))
+    assert [(e.kind, e.text) for e in layout.elements] == [("checkbox", "Send me news")]
+
+
+def test_two_boxes_side_by_side_are_not_also_one_box_round_both() -> None:
+    s = draw.Sketch((1100, 700), 33)
+    s.rect(100, 150, 500, 550)
+    s.rect(500, 150, 900, 550)  # sharing the first one's right side
+    found = sorted(x.box for x in _shapes(s) if x.kind == "rect" and x.width > 300)
+    assert len(found) == 2
+    assert found[0][2] < 560 and found[1][0] > 440  # each its own column, none round both
+
+
+def test_a_container_round_two_boxes_with_room_inside_stays() -> None:
+    s = draw.Sketch((1100, 700), 34)
+    s.rect(80, 100, 920, 600)
+    s.rect(140, 160, 480, 540)
+    s.rect(520, 160, 860, 540)
+    assert len([x for x in _shapes(s) if x.kind == "rect" and x.width > 300]) == 3
+
+
+def test_a_rule_drawn_in_pieces_is_one_rule_and_no_field() -> None:
+    # A footer's rule drawn in three strokes end to end, text above it: no input.
+    s = draw.Sketch((1000, 600), 35)
+    s.line((40, 300), (325, 302))  # 9 px skipped between strokes
+    s.line((334, 302), (640, 301))
+    s.line((649, 301), (960, 303))
+    rules = [x for x in _shapes(s) if x.kind == "hline"]
+    assert len(rules) == 1 and rules[0].width > 900
+    lines = [_line("Closed on Sunday", 60, 240, 400, 285), _line("Help", 100, 400, 180, 440)]
+    layout = read_sketch(_pixels(s), ScriptedText(lines))
+    assert {e.kind for e in layout.elements} == {"text"}
+
+
+def test_a_buttons_top_side_found_apart_is_no_field_for_the_text_above() -> None:
+    # The top side drawn short of the corners: found alone as a line by the fine pass, and
+    # with the rest of the box by the coarse one. It is the box's side, not a field.
+    s = draw.Sketch((900, 600), 36)
+    s.line((108, 300), (352, 300))
+    s.line((100, 300), (100, 380))
+    s.line((360, 300), (360, 380))
+    s.line((100, 380), (360, 380))
+    assert [x.kind for x in _shapes(s)] == ["rect"]
+    lines = [_line("Can I order 14 bikes?", 100, 220, 420, 270), _line("Show", 170, 320, 290, 360)]
+    layout = read_sketch(_pixels(s), ScriptedText(lines))
+    assert sorted(e.kind for e in layout.elements) == ["button", "text"]
+
+
+def test_an_empty_box_two_and_a_half_lines_tall_is_a_textarea_and_a_short_one_an_input() -> None:
+    s = draw.Sketch((1000, 700), 37)
+    s.rect(250, 100, 700, 170)  # 1.75 text heights: one line
+    s.rect(250, 250, 700, 358)  # 2.7 text heights: a few lines
+    lines = [
+        _line("Email", 100, 115, 200, 155),
+        _line("Notes", 100, 260, 200, 300),
+        _line("Say hello", 100, 450, 300, 490),
+    ]
+    layout = read_sketch(_pixels(s), ScriptedText(lines))
+    kinds = {e.text: e.kind for e in layout.elements}
+    assert kinds["Email"] == "input" and kinds["Notes"] == "textarea"
+
+
+def test_a_big_button_drawn_tight_round_its_word_is_a_button() -> None:
+    # Big letters fill most of the box: it must not be taken for a letter's outline.
+    s = draw.Sketch((900, 600), 38)
+    s.rect(120, 300, 350, 400)
+    lines = [_line("Choose plan", 141, 310, 326, 390)]
+    layout = read_sketch(_pixels(s), ScriptedText(lines))
+    assert [(e.kind, e.text) for e in layout.elements] == [("button", "Choose plan")]
+
+
+def test_a_line_field_takes_the_label_at_its_own_level() -> None:
+    # Two line fields one under another, labels left of them: each the label beside it.
+    s = draw.Sketch((1000, 700), 39)
+    s.line((345, 310), (845, 312))
+    s.line((343, 446), (848, 444))
+    lines = [_line("Name", 150, 270, 270, 318), _line("Email", 150, 404, 265, 452)]
+    layout = read_sketch(_pixels(s), ScriptedText(lines))
+    fields = sorted((e.box.y0, e.text) for e in layout.elements if e.kind == "input")
+    assert [text for _, text in fields] == ["Name", "Email"]
+
+
+def test_a_title_far_above_a_line_field_does_not_hide_the_field() -> None:
+    s = draw.Sketch((1040, 800), 40)
+    s.line((322, 304), (738, 306))
+    lines = [_line("Join Happy Bikes", 93, 91, 728, 205), _line("Email", 99, 248, 224, 299)]
+    layout = read_sketch(_pixels(s), ScriptedText(lines))
+    assert ("input", "Email") in {(e.kind, e.text) for e in layout.elements}
+
+
+def test_a_panel_holding_one_line_by_its_left_side_is_a_box_not_a_button() -> None:
+    s = draw.Sketch((1300, 700), 41)
+    s.rect(70, 320, 1100, 500)
+    lines = [_line("The best mugs in Lisbon", 118, 359, 572, 425)]
+    layout = read_sketch(_pixels(s), ScriptedText(lines))
+    assert sorted(e.kind for e in layout.elements) == ["box", "text"]
+
+
+def test_a_word_the_detector_missed_over_an_underline_is_read_there() -> None:
+    from tests.test_sketch_text import RereadingText
+
+    s = draw.Sketch((1000, 700), 42)
+    s.line((360, 500), (445, 502))  # an underline with no text found over it
+    s.line((530, 502), (615, 503))
+    lines = [_line("FAQ", 524, 450, 618, 498), _line("Maple Bikes", 80, 100, 470, 190)]
+    lines += [_line("Free delivery", 80, 250, 400, 300)]
+    reader = RereadingText(lines, "Jobs")
+    layout = read_sketch(_pixels(s), reader)
+    assert ("link", "Jobs") in {(e.kind, e.text) for e in layout.elements}
+    assert len(reader.crops) == 1  # only the bare underline is read again
