@@ -188,17 +188,15 @@ def second_look(
         x0, y0, x1, y1 = s.box
         if s.kind == "hline" and body > 0 and s.width < 0.3 * w:
             above = (
-                x0 - int(0.1 * s.width),
+                max(0, x0 - int(0.1 * s.width)),
                 max(0, y0 - int(1.5 * body)),
-                x1 + int(0.1 * s.width),
+                min(w, x1 + int(0.1 * s.width)),
                 y0,
             )
             if not any(
                 overlap_x(t.box, above) > 0 and t.box[3] > above[1] for t in lines if t.box[1] < y1
             ):
-                text, confidence = recognise(
-                    pixels[above[1] : above[3], max(0, above[0]) : above[2]]
-                )
+                text, confidence = recognise(pixels[above[1] : above[3], above[0] : above[2]])
                 if is_words(text) and confidence >= SECOND_LOOK:
                     found.append(OcrLine(text, confidence, above, body))
             continue
