@@ -1,11 +1,15 @@
 """Drawn shapes read the way the drawer meant them (vision/shapes.py, vision/sketch_reader.py):
-tabs side by side, boxes drawn twice round, rules drawn in pieces, fields of every height."""
+tabs side by side, boxes drawn twice round, rules drawn in pieces or gone light in places,
+fields of every height, menu words the reader took two at a time."""
 
 from __future__ import annotations
 
+import numpy as np
+from PIL import Image
+
 from tests.test_sketch_reader import ScriptedText, _line, _pixels, draw
 from vision.shapes import find_shapes, ink_masks
-from vision.sketch_reader import read_sketch
+from vision.sketch_reader import classify, read_sketch
 
 
 def _shapes(sketch) -> list:
@@ -144,3 +148,47 @@ def test_a_word_the_detector_missed_over_an_underline_is_read_there() -> None:
     layout = read_sketch(_pixels(s), reader)
     assert ("link", "Jobs") in {(e.kind, e.text) for e in layout.elements}
     assert len(reader.crops) == 1  # only the bare underline is read again
+
+
+def _faded(s, spans: list[tuple[int, int]], scale: float = 0.3) -> None:
+    """The pencil pressed lightly over these columns."""
+    alpha = np.asarray(s.ink, dtype=np.float32)
+    for x0, x1 in spans:
+        alpha[:, x0:x1] *= scale
+    s.ink = Image.fromarray(alpha.astype(np.uint8))
+
+
+def test_a_slanted_rule_gone_light_in_places_is_one_rule_and_no_field() -> None:
+    s = draw.Sketch((1000, 600), 37)
+    s.line((40, 320), (960, 290))  # falling 30 px over the page
+    _faded(s, [(200, 330), (520, 600), (760, 850)])
+    ink, faint = ink_masks(_pixels(s))
+    assert len([x for x in find_shapes(ink) if x.kind == "hline"]) == 4  # dark pieces alone
+    rules = [x for x in find_shapes(ink, faint) if x.kind == "hline"]
+    assert len(rules) == 1 and rules[0].width > 900
+    lines = [_line("Join 48 happy readers", 60, 230, 330, 275)]
+    layout = read_sketch(_pixels(s), ScriptedText(lines))
+    assert [(e.kind, e.text) for e in layout.elements] == [("text", "Join 48 happy readers")]
+
+
+def test_two_line_fields_on_one_level_stay_two_with_a_label_between() -> None:
+    # "Name ____ City ____": the label between the lines is no stroke joining them.
+    s = draw.Sketch((1100, 500), 38)
+    s.line((160, 262), (460, 262))
+    s.line((600, 262), (900, 262))
+    s.text(480, 215, "City", 40, oblique=False)
+    ink, faint = ink_masks(_pixels(s))
+    fields = sorted(x.box for x in find_shapes(ink, faint) if x.kind == "hline")
+    assert len(fields) == 2 and fields[0][2] < 480 and fields[1][0] > 580
+
+
+def test_menu_words_read_as_two_texts_are_still_a_navigation_bar() -> None:
+    body = [
+        _line("Made in Austin since 2022", 537, 342, 1005, 390),
+        _line("Buy now", 560, 500, 730, 545),
+    ]
+    menu = [_line("Music", 691, 95, 804, 136), _line("News Help", 839, 92, 1057, 140)]
+    found = [(e.kind, e.text) for e in classify([], menu + body, (1150, 800))]
+    assert ("nav", "Music  News Help") in found
+    not_menu = [_line("Sunny Gym", 80, 95, 300, 136), _line("Call us", 839, 92, 1000, 140)]
+    assert "nav" not in {e.kind for e in classify([], not_menu + body, (1150, 800))}

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
-from dataclasses import dataclass
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import cv2
 import numpy as np
 
 from assistant_app.core.errors import ModelUnavailable
+from vision.ocr_lexicon import LineBelief, alphabet_index
 from vision.ocr_words import SURE, correct, recase, respace
 from vision.shapes import crossing_strokes, longest_run, runs
 
@@ -98,14 +103,16 @@ class RapidOcrReader:
             det_limit_side_len=960,
             text_score=min_confidence,
         )
+        self._beliefs = _KeptBeliefs(self._engine.text_rec)
 
     def read(self, image: np.ndarray) -> list[OcrLine]:
         if image.ndim == 2:
             image = np.repeat(image[..., None], 3, axis=2)
         # RapidOCR expects OpenCV's BGR order; where each letter lies lets wide gaps split a line.
-        result, _ = self._engine(
-            np.ascontiguousarray(image[..., ::-1]), use_cls=False, return_word_box=True
-        )
+        with self._beliefs.kept() as beliefs:
+            result, _ = self._engine(
+                np.ascontiguousarray(image[..., ::-1]), use_cls=False, return_word_box=True
+            )
         gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
         lines = []
         for points, text, score, *letters in result or []:
@@ -114,8 +121,9 @@ class RapidOcrReader:
             tall = (np.linalg.norm(quad[3] - quad[0]) + np.linalg.norm(quad[2] - quad[1])) / 2
             if float(score) < self.min_confidence:
                 continue
+            fixes = beliefs.corrections(str(text))
             for piece, (x0, y0, x1, y1) in _pieces(str(text), quad, letters, float(tall), gray):
-                piece = recase(respace(piece.strip()))
+                piece = recase(respace(_mended(piece.strip(), fixes)))
                 if float(score) < SURE:
                     piece = correct(piece)
                 if piece:
@@ -130,13 +138,63 @@ class RapidOcrReader:
             crop = np.repeat(crop[..., None], 3, axis=2)
         if min(crop.shape[:2]) < 8:
             return "", 0.0
-        result, _ = self._engine(
-            np.ascontiguousarray(crop[..., ::-1]), use_det=False, use_cls=False, use_rec=True
-        )
+        with self._beliefs.kept() as beliefs:
+            result, _ = self._engine(
+                np.ascontiguousarray(crop[..., ::-1]), use_det=False, use_cls=False, use_rec=True
+            )
         if not result:
             return "", 0.0
         text, score = result[0]
-        return recase(respace(str(text).strip())), float(score)
+        fixed = _mended(str(text).strip(), beliefs.corrections(str(text)))
+        return recase(respace(fixed)), float(score)
+
+
+class _KeptBeliefs:
+    """Catches each recognised line's per-column letter probabilities from the engine's CTC
+    decoder while `kept()` is open, to put misread words right afterwards (ocr_lexicon)."""
+
+    def __init__(self, recogniser: Any) -> None:
+        self._decode = recogniser.postprocess_op
+        self._lock = threading.Lock()
+        self._into: list[LineBelief] | None = None
+        self._index = alphabet_index(self._decode.character)
+        recogniser.postprocess_op = self._decoding
+
+    def _decoding(self, preds: np.ndarray, *args: Any, **kwargs: Any) -> Any:
+        if self._into is not None:
+            alphabet = self._decode.character
+            self._into += [LineBelief(row, alphabet, self._index) for row in preds]
+        return self._decode(preds, *args, **kwargs)
+
+    @contextlib.contextmanager
+    def kept(self) -> Iterator[_Beliefs]:
+        beliefs = _Beliefs()
+        with self._lock:  # one engine call at a time catches into one list
+            self._into = beliefs.lines
+            try:
+                yield beliefs
+            finally:
+                self._into = None
+
+
+@dataclass
+class _Beliefs:
+    lines: list[LineBelief] = field(default_factory=list)
+
+    def corrections(self, text: str) -> dict[str, str]:
+        """The corrections for the line read as `text` (each caught line used once)."""
+        for k, belief in enumerate(self.lines):
+            if belief.text == text:
+                del self.lines[k]
+                return belief.corrections()
+        return {}
+
+
+def _mended(text: str, fixes: dict[str, str]) -> str:
+    if not fixes:
+        return text
+    pattern = "|".join(re.escape(w) for w in sorted(fixes, key=len, reverse=True))
+    return re.sub(rf"(?<!\w)({pattern})(?!\w)", lambda m: fixes[m.group(0)], text)
 
 
 def _pieces(

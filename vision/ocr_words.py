@@ -26,7 +26,7 @@ def respace(text: str) -> str:
     letters that is no word but splits into usual ones ("happyreaders"), a word glued to a
     number ("Join25") and words glued at a comma ("Tuesday,sorry"). Known words, names and
     codes stay as read."""
-    costs = _word_costs()
+    costs = word_costs()
     if costs is None:
         return text
 
@@ -54,7 +54,7 @@ def respace(text: str) -> str:
 
 def usual(word: str) -> bool:
     """Whether `word` is a usual English word: three letters or more, or one of SHORT_WORDS."""
-    costs = _word_costs()
+    costs = word_costs()
     w = word.lower()
     return costs is not None and (len(w) > 2 or w in SHORT_WORDS) and costs.get(w, 99.0) <= COMMON
 
@@ -63,7 +63,7 @@ def recase(text: str) -> str:
     """A capital the recogniser put inside a usual word ("PRices", "SatuRday", "ORdeR": it
     reads some hands' r as R) made small again. All capitals ("QTY"), names made of words
     ("YouTube", "McDonald": each part a usual word) and "iPhone" stay as read."""
-    costs = _word_costs()
+    costs = word_costs()
     if costs is None:
         return text
 
@@ -91,7 +91,7 @@ def _glued_number(text: str, at: int) -> bool:
 
 
 @functools.cache
-def _word_costs() -> dict[str, float] | None:
+def word_costs() -> dict[str, float] | None:
     """wordninja's English word costs (log frequency rank), or None without the package."""
     try:
         import wordninja
@@ -110,7 +110,7 @@ def correct(text: str) -> str:
     "Subnit" -> "Submit". Shorter words, and words it knows however rare, stay: a frequency
     guess corrupts names and codes more often than it mends them (measured on generated
     sketches)."""
-    costs = _word_costs()
+    costs = word_costs()
     if costs is None:
         return text
 
@@ -134,14 +134,14 @@ def _nearest(word: str, costs: dict[str, float]) -> str:
         known = [(costs[c], c) for c in candidates if costs.get(c, 99.0) <= LIKELY]
         return min(known)[1] if known else ""
 
-    one = _edits(word)
+    one = edits(word)
     found = usual(one)
     if found or len(word) < 8:
         return found
-    return usual({e2 for e1 in one for e2 in _edits(e1)})
+    return usual({e2 for e1 in one for e2 in edits(e1)})
 
 
-def _edits(word: str) -> set[str]:
+def edits(word: str) -> set[str]:
     """Every string one deletion, swap, replacement or insertion away from `word`."""
     letters = string.ascii_lowercase
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]

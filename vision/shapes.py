@@ -70,7 +70,8 @@ def find_shapes(ink: np.ndarray, faint: np.ndarray | None = None) -> list[Shape]
     rects = _drop_duplicates(find_rects(closed) + find_rects(wide))
     rects = _drop_duplicates(rects + [r for r in find_rects(along) if not _merges(r, rects)])
     rects = [r for r in rects if not _bridged(r, rects)]
-    lines = [ln for ln in find_hlines(closed) if not any(_on_side(ln.box, r.box) for r in rects)]
+    lines = find_hlines(closed, faint)
+    lines = [ln for ln in lines if not any(_on_side(ln.box, r.box) for r in rects)]
     return rects + lines
 
 
@@ -110,8 +111,10 @@ def find_rects(closed: np.ndarray) -> list[Shape]:
     return _drop_duplicates(found)
 
 
-def find_hlines(closed: np.ndarray) -> list[Shape]:
-    """Strokes much wider than tall that are not part of a rectangle."""
+def find_hlines(closed: np.ndarray, faint: np.ndarray | None = None) -> list[Shape]:
+    """Strokes much wider than tall that are not part of a rectangle (`faint`: the sensitive
+    ink mask, in which a line's pieces are followed across the gaps where the pencil went
+    light)."""
     h, w = closed.shape
     count, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
     lines = []
@@ -126,23 +129,53 @@ def find_hlines(closed: np.ndarray) -> list[Shape]:
             if min(rw, rh) > max(14, 0.04 * max(rw, rh)):
                 continue
         lines.append(Shape("hline", box))
-    return _joined(lines, max(6, int(0.01 * w)))
+    return _joined(lines, max(6, int(0.01 * w)), faint)
 
 
-def _joined(lines: list[Shape], gap: int) -> list[Shape]:
+def _joined(lines: list[Shape], gap: int, faint: np.ndarray | None = None) -> list[Shape]:
     """Lines that continue one another (a long rule drawn in strokes end to end, or broken
-    where the pencil skipped) as one line."""
+    where the pencil skipped or, in `faint`, went on lightly) as one line."""
     out: list[Shape] = []
     for line in sorted(lines, key=lambda s: s.box[0]):
         for k, left in enumerate(out):
             a, b = left.box, line.box
             level = abs((a[1] + a[3]) / 2 - (b[1] + b[3]) / 2) <= max(6, a[3] - a[1], b[3] - b[1])
-            if level and -gap <= b[0] - a[2] <= gap:
+            near = level and -gap <= b[0] - a[2] <= gap
+            if near or (faint is not None and b[0] - a[2] > gap and _traced(faint, a, b)):
                 out[k] = Shape("hline", (a[0], min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])))
                 break
         else:
             out.append(line)
+    # A piece left between two others a traced stroke joined lies inside their line.
+    out = [s for s in out if not any(o is not s and _within(s.box, o.box) for o in out)]
     return sorted(out, key=lambda s: (s.box[1], s.box[0]))
+
+
+def _within(a: PixelBox, b: PixelBox) -> bool:
+    return b[0] <= a[0] and a[2] <= b[2] and b[1] <= a[1] and a[3] <= b[3]
+
+
+def _traced(faint: np.ndarray, a: PixelBox, b: PixelBox) -> bool:
+    """Whether a light stroke runs straight from the right end of line `a` to the left end of
+    line `b`, alone on its level (a word between two underlines is no stroke joining them)."""
+    ya, yb = _end_level(faint, a, a[2] - 4), _end_level(faint, b, b[0] + 4)
+    span = b[0] - a[2]
+    if abs(ya - yb) > max(6, 0.06 * span):
+        return False
+    h = faint.shape[0]
+    traced = 0
+    for x in range(a[2], b[0]):
+        y = round(ya + (yb - ya) * (x - a[2]) / span)
+        on = faint[max(0, y - 3) : y + 4, x].any()
+        apart = faint[max(0, y - 15) : max(0, y - 6), x].any() or faint[y + 7 : y + 16, x].any()
+        traced += on and not apart and 0 <= y < h
+    return traced >= 0.85 * span
+
+
+def _end_level(mask: np.ndarray, box: PixelBox, x: int) -> float:
+    """The middle of a line's stroke at column `x` (the box's middle where nothing is inked)."""
+    rows = np.flatnonzero(mask[box[1] : box[3] + 1, max(box[0], x - 2) : x + 3].any(axis=1))
+    return box[1] + float(np.median(rows)) if len(rows) else (box[1] + box[3]) / 2
 
 
 def _on_side(line: PixelBox, rect: PixelBox) -> bool:

@@ -309,12 +309,16 @@ def _take_label(box: PixelBox, texts: list[_Item], side: str) -> str:
 
 
 def _nav_rows(free: list[_Item], page_h: int) -> list[_Item]:
-    """Three or more short words side by side near the top are a navigation bar."""
+    """Three or more short words side by side near the top are a navigation bar: three texts
+    of a word or two, or two texts apart whose words, three or more, are each a capitalised
+    menu word ("Music" and "News Help" when the reader took two menu words for one text)."""
     out = []
     top = [t for t in free if not t.used and t.box[3] <= NAV_TOP * page_h]
     for row in _rows(top):
         short = [t for t in row if len(t.text.split()) <= 2 and len(t.text) <= 16]
-        if len(short) >= 3 and len(short) == len(row):
+        words = [w for t in row for w in t.text.split()]
+        menu = len(row) >= 2 and len(words) >= 3 and all(_menu_word(w) for w in words)
+        if (len(short) >= 3 and len(short) == len(row)) or menu:
             for t in row:
                 t.used = True
             box = (
@@ -325,6 +329,10 @@ def _nav_rows(free: list[_Item], page_h: int) -> list[_Item]:
             )
             out.append(_Item("nav", box, "  ".join(t.text for t in row)))
     return out
+
+
+def _menu_word(word: str) -> bool:
+    return word[:1].isupper() and word[1:].isalpha() and len(word) <= 12
 
 
 def _rows(items: list[_Item]) -> list[list[_Item]]:

@@ -1,0 +1,154 @@
+"""Misread words put right by what the recogniser saw: a word no dictionary knows ("Jo6s",
+"Hame", "Iten") is replaced by a usual word a letter or two away when the recogniser's own
+letter probabilities, frame by frame, give that word nearly as much belief as the misreading.
+
+The recogniser is a CTC model: for each column of the line image it gives a probability for
+every letter and for "no letter here". The chance of a word over the columns it covers is the
+sum over every way its letters can sit in those columns (the CTC forward pass), so a word
+whose letters were the runner-up in the right columns scores close to the read one, and a
+word that merely looks alike in spelling does not."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from vision.ocr_words import LIKELY, SHORT_WORDS, edits, usual, word_costs
+
+BLANK = 0  # the CTC "no letter" index (RapidOCR puts it first)
+# How much less belief a dictionary word may have than the misreading it replaces
+# (natural log: the recogniser must give it at least 1/20 of the reading's likelihood).
+MARGIN = 3.0
+# A word rarer than this (wordninja's cost: the log of its frequency rank) may be half of a
+# word split in two ("Road ing"); one word is looked at only when no usual word at all (a
+# looser bound changed as many rare words wrongly as rightly on generated sketches).
+RARE = 11.5
+
+
+class LineBelief:
+    """One recognised line: its per-column probabilities and the recogniser's alphabet."""
+
+    def __init__(
+        self, probs: np.ndarray, alphabet: Sequence[str], index: dict[str, int] | None = None
+    ) -> None:
+        self.probs = probs
+        self.index = index if index is not None else alphabet_index(alphabet)
+        best = probs.argmax(axis=1)
+        keep = np.flatnonzero((best != BLANK) & np.r_[True, best[1:] != best[:-1]])
+        self.columns = keep  # the column where each read character was decided
+        self.text = "".join(alphabet[i] for i in best[keep])
+
+    def corrections(self) -> dict[str, str]:
+        """Each misread word of the line mapped to the usual word the recogniser also saw, and
+        each word split in two ("Cit y", "Stud lent") to the one word it was."""
+        out: dict[str, str] = {}
+        words = [
+            (m.start(), m.end(), m.group(0)) for m in re.finditer(r"[^\s.,:;!?()\"']+", self.text)
+        ]
+        split: set[int] = set()
+        for (s1, e1, a), (s2, e2, b) in itertools.pairwise(words):
+            if s1 in split or self.text[e1:s2] != " " or not (a + b).isalpha():
+                continue
+            if not _part(a) and not _part(b):
+                continue
+            better = self._best(f"{a} {b}", self._span(s1, e2), _candidates(a + b, whole=True))
+            if better:
+                out[f"{a} {b}"] = better
+                split |= {s1, s2}
+        for start, end, word in words:
+            if start in split or word in out or not _worth_a_look(word):
+                continue
+            better = self._best(word, self._span(start, end), _candidates(word))
+            if better:
+                out[word] = better
+        return out
+
+    def _span(self, start: int, end: int) -> np.ndarray:
+        """The columns of the text's characters start..end: from just after the character
+        before them to just before the one after them."""
+        lo = self.columns[start - 1] + 1 if start > 0 else 0
+        hi = self.columns[end] if end < len(self.columns) else len(self.probs)
+        return np.log(np.clip(self.probs[lo:hi], 1e-12, 1.0))
+
+    def _best(self, read: str, frames: np.ndarray, candidates: list[str]) -> str:
+        best, best_score = "", self.likelihood(read, frames) - MARGIN
+        for candidate in candidates:
+            score = self.likelihood(candidate, frames)
+            if score > best_score:
+                best, best_score = candidate, score
+        return best
+
+    def likelihood(self, word: str, frames: np.ndarray) -> float:
+        """log P(word | frames): the CTC forward pass over the word's letters."""
+        labels = [self.index.get(ch) for ch in word]
+        if not labels or None in labels or len(frames) < len(labels):
+            return -np.inf
+        return ctc_log_likelihood(frames, labels)  # type: ignore[arg-type]  # no None left
+
+
+def alphabet_index(alphabet: Sequence[str]) -> dict[str, int]:
+    """Each letter's column in the recogniser's output (the blank left out)."""
+    return {ch: i for i, ch in enumerate(alphabet) if i != BLANK}
+
+
+def ctc_log_likelihood(log_probs: np.ndarray, labels: Sequence[int]) -> float:
+    """log P(labels | frames) under CTC, `log_probs` being per-frame log probabilities."""
+    states = [BLANK]
+    for label in labels:
+        states += [label, BLANK]
+    states_arr = np.asarray(states)
+    n = len(states)
+    # A state may be reached from two back when it is a letter unlike the letter two back.
+    skip = np.zeros(n, bool)
+    skip[2:] = (states_arr[2:] != BLANK) & (states_arr[2:] != states_arr[:-2])
+    alpha = np.full(n, -np.inf)
+    alpha[0] = log_probs[0, BLANK]
+    alpha[1] = log_probs[0, states[1]]
+    for t in range(1, len(log_probs)):
+        stay = alpha
+        step = np.r_[-np.inf, alpha[:-1]]
+        jump = np.where(skip, np.r_[-np.inf, -np.inf, alpha[:-2]], -np.inf)
+        alpha = np.logaddexp(np.logaddexp(stay, step), jump) + log_probs[t, states_arr]
+    return float(np.logaddexp(alpha[-1], alpha[-2]))
+
+
+def _worth_a_look(word: str) -> bool:
+    """A word of three to twelve letters (a digit among them allowed: "Jo6s") that is no usual
+    word; numbers and short codes in capitals stay as read."""
+    if not 3 <= len(word) <= 12 or not re.fullmatch(r"[A-Za-z0-9]+", word):
+        return False
+    if word.isdigit() or (word.isupper() and len(word) <= 4) or not re.search(r"[a-z]", word):
+        return False
+    letters = sum(ch.isalpha() for ch in word)
+    return letters >= len(word) - 1 and not usual(word)
+
+
+def _rare(word: str) -> bool:
+    costs = word_costs()
+    return costs is not None and costs.get(word.lower(), 99.0) > RARE
+
+
+def _part(word: str) -> bool:
+    """Whether `word` may be half of a word the recogniser split: a rare word ("ing", "Cit"),
+    or a letter or two that seldom stand alone ("y")."""
+    return _rare(word) or (len(word) <= 2 and word.lower() not in SHORT_WORDS)
+
+
+def _candidates(word: str, *, whole: bool = False) -> list[str]:
+    """Usual words one edit away (two for six letters or more), written as `word` is: its
+    first letter's case kept, the rest small; `whole`: `word` itself too if usual."""
+    costs = word_costs()
+    if costs is None:
+        return []
+    low = word.lower()
+    near = {e for e in edits(low) if costs.get(e, 99.0) <= LIKELY}
+    if len(low) >= 6:
+        near |= {e2 for e1 in edits(low) for e2 in edits(e1) if costs.get(e2, 99.0) <= LIKELY}
+    near = {w for w in near if len(w) >= 3 and w != low}
+    if whole:  # a split word: its halves joined, never one half dropped
+        near = {w for w in near if len(w) >= len(low) - 1} | ({low} if usual(low) else set())
+    first_upper = word[0].isupper()
+    return sorted(w.capitalize() if first_upper else w for w in near)
