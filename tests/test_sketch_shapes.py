@@ -8,6 +8,7 @@ import numpy as np
 from PIL import Image
 
 from tests.test_sketch_reader import ScriptedText, _line, _pixels, draw
+from vision.ocr import OcrLine
 from vision.shapes import find_shapes, ink_masks
 from vision.sketch_reader import classify, read_sketch
 
@@ -192,3 +193,17 @@ def test_menu_words_read_as_two_texts_are_still_a_navigation_bar() -> None:
     assert ("nav", "Music  News Help") in found
     not_menu = [_line("Sunny Gym", 80, 95, 300, 136), _line("Call us", 839, 92, 1000, 140)]
     assert "nav" not in {e.kind for e in classify([], not_menu + body, (1150, 800))}
+
+
+def test_a_title_no_bigger_than_the_menu_words_is_still_a_heading() -> None:
+    def line(text: str, box: tuple[float, float, float, float], tall: float) -> OcrLine:
+        return OcrLine(text, 0.99, box, tall)
+
+    menu = [line(w, (515 + 160 * k, 80, 640 + 160 * k, 130), 50) for k, w in enumerate("ABC")]
+    rest = [
+        line("Lemon Games", (85, 225, 511, 289), 64),
+        line("Visit us in Rome", (545, 363, 886, 410), 47),
+        line("Call us at 555-9785", (546, 466, 955, 510), 44),
+    ]
+    found = [(e.kind, e.text) for e in classify([], menu + rest, (1050, 800))]
+    assert ("nav", "A  B  C") in found and ("heading", "Lemon Games") in found

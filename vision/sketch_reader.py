@@ -147,6 +147,13 @@ def classify(
     free = [t for t in texts if not t.used]
     out += _nav_rows(free, h)
     free = [t for t in free if not t.used]
+    # A navigation bar's words are no body text: a title no bigger than them is still a title.
+    menus = [o.box for o in out if o.kind == "nav"]
+    rest = [
+        line for line, t in zip(lines, texts, strict=True)
+        if not any(inside(t.box, m) for m in menus)
+    ]  # fmt: skip
+    body = body_height(rest) if menus and len(rest) >= 2 else body
     # The page's title: its first free line, if a little larger than the usual text.
     first = min(free, key=lambda t: t.box[1], default=None)
     boxes = [o.box for o in out if o.kind == "box"]
