@@ -8,10 +8,11 @@ import itertools
 
 import numpy as np
 import pytest
+from rapidocr_onnxruntime.ch_ppocr_rec.utils import CTCLabelDecode
 
 from bench.sketch_gen import generate
 from vision.ocr import create_ocr
-from vision.ocr_lexicon import BLANK, LineBelief, ctc_log_likelihood
+from vision.ocr_lexicon import BLANK, LineBelief, alphabet_index, ctc_log_likelihood
 
 ALPHABET = ["blank", *"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", " "]
 
@@ -41,7 +42,9 @@ def _belief(frames: list[dict[str, float]]) -> LineBelief:
         for ch, p in frame.items():
             probs[t, ALPHABET.index(ch)] = p
         probs[t, BLANK] = max(1e-6, 1 - sum(frame.values()))
-    return LineBelief(probs / probs.sum(axis=1, keepdims=True), ALPHABET)
+    probs /= probs.sum(axis=1, keepdims=True)
+    (text, _), *_ = CTCLabelDecode(ALPHABET[1:-1])(probs[None])  # the engine's own decoder
+    return LineBelief(probs, text, alphabet_index(ALPHABET))
 
 
 def _frames(word: str, runner_up: dict[int, tuple[str, float]]) -> list[dict[str, float]]:

@@ -161,10 +161,11 @@ class _KeptBeliefs:
         recogniser.postprocess_op = self._decoding
 
     def _decoding(self, preds: np.ndarray, *args: Any, **kwargs: Any) -> Any:
-        if self._into is not None:
-            alphabet = self._decode.character
-            self._into += [LineBelief(row, alphabet, self._index) for row in preds]
-        return self._decode(preds, *args, **kwargs)
+        read = self._decode(preds, *args, **kwargs)
+        if self._into is not None:  # one (text, confidence) read per row of `preds`
+            lines = zip(preds, read, strict=False)
+            self._into += [LineBelief(row, str(line[0]), self._index) for row, line in lines]
+        return read
 
     @contextlib.contextmanager
     def kept(self) -> Iterator[_Beliefs]:

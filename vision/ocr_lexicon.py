@@ -10,13 +10,14 @@ word that merely looks alike in spelling does not."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Sequence
 
 import numpy as np
 
-from vision.ocr_words import LIKELY, SHORT_WORDS, edits, usual, word_costs
+from vision.ocr_words import SHORT_WORDS, near_words, usual, word_costs
 
 BLANK = 0  # the CTC "no letter" index (RapidOCR puts it first)
 # How much less belief a dictionary word may have than the misreading it replaces
@@ -29,37 +30,48 @@ RARE = 11.5
 
 
 class LineBelief:
-    """One recognised line: its per-column probabilities and the recogniser's alphabet."""
+    """One recognised line: its per-column probabilities and the text the engine's own
+    decoder read from them."""
 
-    def __init__(
-        self, probs: np.ndarray, alphabet: Sequence[str], index: dict[str, int] | None = None
-    ) -> None:
+    def __init__(self, probs: np.ndarray, text: str, index: dict[str, int]) -> None:
         self.probs = probs
-        self.index = index if index is not None else alphabet_index(alphabet)
-        best = probs.argmax(axis=1)
-        keep = np.flatnonzero((best != BLANK) & np.r_[True, best[1:] != best[:-1]])
-        self.columns = keep  # the column where each read character was decided
-        self.text = "".join(alphabet[i] for i in best[keep])
+        self.text = text
+        self.index = index
+
+    @functools.cached_property
+    def columns(self) -> np.ndarray:
+        """The column where each read character was decided (greedy CTC decoding: the most
+        likely letter, a run of one letter once, blanks dropped)."""
+        best = self.probs.argmax(axis=1)
+        return np.flatnonzero((best != BLANK) & np.r_[True, best[1:] != best[:-1]])
 
     def corrections(self) -> dict[str, str]:
         """Each misread word of the line mapped to the usual word the recogniser also saw, and
         each word split in two ("Cit y", "Stud lent") to the one word it was."""
-        out: dict[str, str] = {}
         words = [
             (m.start(), m.end(), m.group(0)) for m in re.finditer(r"[^\s.,:;!?()\"']+", self.text)
         ]
+        pairs = [
+            (first, second)
+            for first, second in itertools.pairwise(words)
+            if self.text[first[1] : second[0]] == " "
+            and (first[2] + second[2]).isalpha()
+            and (_part(first[2]) or _part(second[2]))
+        ]
+        singles = [word for word in words if _worth_a_look(word[2])]
+        out: dict[str, str] = {}
+        if not (pairs or singles) or len(self.columns) != len(self.text):
+            return out  # nothing to look at, or a decoder that reads otherwise than greedily
         split: set[int] = set()
-        for (s1, e1, a), (s2, e2, b) in itertools.pairwise(words):
-            if s1 in split or self.text[e1:s2] != " " or not (a + b).isalpha():
-                continue
-            if not _part(a) and not _part(b):
+        for (s1, _, a), (s2, e2, b) in pairs:
+            if s1 in split:
                 continue
             better = self._best(f"{a} {b}", self._span(s1, e2), _candidates(a + b, whole=True))
             if better:
                 out[f"{a} {b}"] = better
                 split |= {s1, s2}
-        for start, end, word in words:
-            if start in split or word in out or not _worth_a_look(word):
+        for start, end, word in singles:
+            if start in split or word in out:
                 continue
             better = self._best(word, self._span(start, end), _candidates(word))
             if better:
@@ -140,14 +152,8 @@ def _part(word: str) -> bool:
 def _candidates(word: str, *, whole: bool = False) -> list[str]:
     """Usual words one edit away (two for six letters or more), written as `word` is: its
     first letter's case kept, the rest small; `whole`: `word` itself too if usual."""
-    costs = word_costs()
-    if costs is None:
-        return []
     low = word.lower()
-    near = {e for e in edits(low) if costs.get(e, 99.0) <= LIKELY}
-    if len(low) >= 6:
-        near |= {e2 for e1 in edits(low) for e2 in edits(e1) if costs.get(e2, 99.0) <= LIKELY}
-    near = {w for w in near if len(w) >= 3 and w != low}
+    near = {w for w in near_words(low, two_edits=len(low) >= 6) if len(w) >= 3 and w != low}
     if whole:  # a split word: its halves joined, never one half dropped
         near = {w for w in near if len(w) >= len(low) - 1} | ({low} if usual(low) else set())
     first_upper = word[0].isupper()

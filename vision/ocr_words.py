@@ -130,15 +130,19 @@ def correct(text: str) -> str:
 
 
 def _nearest(word: str, costs: dict[str, float]) -> str:
-    def usual(candidates: set[str]) -> str:
-        known = [(costs[c], c) for c in candidates if costs.get(c, 99.0) <= LIKELY]
-        return min(known)[1] if known else ""
+    found = near_words(word) or (near_words(word, two_edits=True) if len(word) >= 8 else set())
+    return min(found, key=lambda w: (costs[w], w)) if found else ""
 
-    one = edits(word)
-    found = usual(one)
-    if found or len(word) < 8:
-        return found
-    return usual({e2 for e1 in one for e2 in edits(e1)})
+
+def near_words(word: str, *, two_edits: bool = False) -> set[str]:
+    """The usual words (LIKELY or commoner) one edit from `word`, or up to two `two_edits`."""
+    costs = word_costs()
+    if costs is None:
+        return set()
+    near = edits(word)
+    if two_edits:
+        near |= {e2 for e1 in near for e2 in edits(e1)}
+    return {w for w in near if costs.get(w, 99.0) <= LIKELY}
 
 
 def edits(word: str) -> set[str]:
