@@ -165,7 +165,15 @@ def test_generated_sketches_are_read(ocr) -> None:  # noqa: ANN001
 
 @pytest.mark.models
 @pytest.mark.parametrize(
-    ("seed", "kind"), [(5011, "table"), (5016, "footer"), (6037, "table"), (489594, "login")]
+    ("seed", "kind"),
+    [
+        (5011, "table"),
+        (5016, "footer"),
+        (6037, "table"),
+        (489594, "login"),
+        (110773, "landing"),  # footer links underlined lightly, aslant
+        (610036, "list"),  # list lines close together: no underlines
+    ],
 )
 def test_tables_footer_links_and_checkboxes_are_read_as_drawn(ocr, seed: int, kind: str) -> None:  # noqa: ANN001
     from vision.sketch_reader import read_sketch

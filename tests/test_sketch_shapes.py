@@ -207,3 +207,23 @@ def test_a_title_no_bigger_than_the_menu_words_is_still_a_heading() -> None:
     ]
     found = [(e.kind, e.text) for e in classify([], menu + rest, (1050, 800))]
     assert ("nav", "A  B  C") in found and ("heading", "Lemon Games") in found
+
+
+def _written(s, x: float, y: float, words: str, size: int) -> OcrLine:
+    """`words` drawn upright at (x, y), and the line the detector would box round them."""
+    before = np.asarray(s.ink) > 0
+    s.text(x, y, words, size, oblique=False)
+    ys, xs = np.nonzero((np.asarray(s.ink) > 0) & ~before)
+    return _line(words, xs.min() - 4, ys.min() - 4, xs.max() + 4, ys.max() + 4)
+
+
+def test_a_light_pencil_underline_drawn_aslant_makes_a_link_and_close_lines_stay_text() -> None:
+    s = draw.Sketch((1000, 700), 11)
+    s.line((296, 370), (402, 379))  # falling 9 px under the word
+    _faded(s, [(0, 1000)], 0.35)  # pressed lightly: no stroke in the dark-ink mask, no rule
+    lines = [_written(s, 290, 300, "Blog", 44), _written(s, 80, 100, "Maple Bikes", 60)]
+    # Two list lines 4 px apart: in the faint mask the lower line's tops make a dense row.
+    lines += [_written(s, 600, 300, "Call Zoe", 36), _written(s, 600, 345, "Water the plants", 36)]
+    found = {(e.kind, e.text) for e in read_sketch(_pixels(s), ScriptedText(lines)).elements}
+    assert ("link", "Blog") in found
+    assert {("text", "Call Zoe"), ("text", "Water the plants")} <= found

@@ -314,6 +314,13 @@ def runs(flags: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
+def bare_round(profile: np.ndarray, start: int, end: int) -> bool:
+    """Whether rows start..end of an ink profile (each row's share inked) have a nearly bare
+    row within three above them and within three below them: a stroke of its own."""
+    above, below = profile[max(0, start - 3) : start], profile[end : end + 3]
+    return start > 0 and end < len(profile) and above.min() < 0.25 and below.min() < 0.25
+
+
 def crossing_strokes(mask: np.ndarray) -> np.ndarray:
     """The columns of `mask` (a band of ink, true where inked) that a stroke runs through from
     its top row to its bottom one, slanting up to 4 pixels: a table's border across a line."""

@@ -19,6 +19,7 @@ from vision.ocr import OcrLine, TextReader
 from vision.shapes import (
     PixelBox,
     Shape,
+    bare_round,
     box_area,
     box_height,
     box_width,
@@ -89,7 +90,11 @@ def read_sketch(source: str | Path | np.ndarray, ocr: TextReader) -> SketchLayou
             "No page elements found in the picture: no drawn boxes, lines or readable text. "
             "Give a sketch of a web page (boxes for buttons and inputs, words written clearly)."
         )
-    underlined = _underlined(ink, lines, shapes) | {n for n, x in enumerate(lines) if x in cut}
+    underlined = (
+        _underlined(ink, lines, shapes)
+        | _underlined(faint, lines, shapes, apart=True)  # a light pencil stroke
+        | {n for n, x in enumerate(lines) if x in cut}
+    )
     elements = classify(shapes, lines, (w, h), underlined=underlined)
     log.info(
         "sketch: %d shapes, %d text lines -> %d elements", len(shapes), len(lines), len(elements)
@@ -355,10 +360,15 @@ def _rows(items: list[_Item]) -> list[list[_Item]]:
     return [sorted(r, key=lambda t: t.box[0]) for r in rows]
 
 
-def _underlined(ink: np.ndarray, lines: list[OcrLine], shapes: list[Shape]) -> frozenset[int]:
+def _underlined(
+    ink: np.ndarray, lines: list[OcrLine], shapes: list[Shape], *, apart: bool = False
+) -> frozenset[int]:
     """The lines with a stroke under them: an ink row just below the letters that runs along
     most of the line (a descender's loop covers far less), stops near its ends (a box's edge
-    under a text runs on) and is no box's top edge (a button right under a question)."""
+    under a text runs on) and is no box's top edge (a button right under a question).
+    `apart`: only a stroke with paper between it and the letters, and below it (in the faint
+    mask, which thickens letters until their feet, or the tops of the line below, make a row
+    as dense as a stroke)."""
     found = set()
     for n, line in enumerate(lines):
         x0, y0, x1, y1 = int_box(line.box)
@@ -376,7 +386,10 @@ def _underlined(ink: np.ndarray, lines: list[OcrLine], shapes: list[Shape]) -> f
         band = ink[top : int(y1 + 0.6 * th), lo:hi]
         if band.shape[0] <= lift:
             continue
-        inked = cv2.morphologyEx(band, cv2.MORPH_CLOSE, np.ones((1, 9), np.uint8)) > 0
+        inked = cv2.morphologyEx(band, cv2.MORPH_CLOSE, np.ones((1, 9), np.uint8))
+        if apart:  # a light stroke drawn aslant: each column's ink a row or two either way
+            inked = cv2.dilate(inked, np.ones((5, 1), np.uint8))
+        inked = inked > 0
         under = inked[:, x0 - lo : x1 - lo].mean(axis=1)
         beyond = np.concatenate([inked[:, : x0 - lo], inked[:, x1 - lo :]], axis=1)
         outside = beyond.mean(axis=1) if beyond.shape[1] else np.zeros(len(under))
@@ -390,6 +403,7 @@ def _underlined(ink: np.ndarray, lines: list[OcrLine], shapes: list[Shape]) -> f
         if any(
             end - start <= 0.25 * th and np.any((rows >= start) & (rows < end))
             for start, end in runs(under >= 0.5)
+            if not apart or bare_round(under, start, end)
         ):
             found.add(n)
     return frozenset(found)
