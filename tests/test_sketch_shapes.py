@@ -9,7 +9,7 @@ from PIL import Image
 
 from tests.test_sketch_reader import ScriptedText, _line, _pixels, draw
 from vision.ocr import OcrLine
-from vision.shapes import find_shapes, ink_masks
+from vision.shapes import Shape, find_shapes, ink_masks
 from vision.sketch_reader import classify, read_sketch
 
 
@@ -227,3 +227,50 @@ def test_a_light_pencil_underline_drawn_aslant_makes_a_link_and_close_lines_stay
     found = {(e.kind, e.text) for e in read_sketch(_pixels(s), ScriptedText(lines)).elements}
     assert ("link", "Blog") in found
     assert {("text", "Call Zoe"), ("text", "Water the plants")} <= found
+
+
+def _lines(*specs: tuple[str, tuple[float, float, float, float], float]) -> list[OcrLine]:
+    return [OcrLine(text, 0.99, box, tall) for text, box, tall in specs]
+
+
+def test_a_title_no_taller_than_flourished_body_lines_but_wider_lettered_is_a_heading() -> None:
+    # The dkg hand's tall loops make its body lines as tall as a title written half again bigger.
+    body = _lines(
+        ("Open 9-5 on Saturday", (97, 188, 348, 244), 53),
+        ("Ask Grace about jam", (93, 277, 330, 334), 54),
+        ("Contact", (159, 440, 253, 492), 51),
+    )
+    wide = _lines(("Sunset Music", (393, 91, 658, 153), 51))
+    assert ("heading", "Sunset Music") in [
+        (e.kind, e.text) for e in classify([], wide + body, (1050, 800))
+    ]
+    narrow = _lines(("Sunset Music", (393, 91, 560, 153), 51))  # 15 px a letter, as the rest
+    assert ("text", "Sunset Music") in [
+        (e.kind, e.text) for e in classify([], narrow + body, (1050, 800))
+    ]
+
+
+def test_a_title_under_a_menu_is_a_heading_and_labels_no_field() -> None:
+    menu = _lines(
+        *(
+            (w, (80 + 150 * k, 53, 200 + 150 * k, 111), 57)
+            for k, w in enumerate(["Events", "Blog", "News"])
+        )
+    )
+    title = _lines(("River Garden", (73, 166, 464, 228), 60))
+    rest = _lines(
+        ("Add", (585, 280, 674, 328), 48),
+        ("Email Tom at 3", (108, 389, 385, 428), 39),
+        ("Pay rent by Wednesday", (107, 521, 534, 579), 50),
+    )
+    field = [Shape("rect", (72, 266, 510, 337)), Shape("rect", (551, 263, 702, 344))]
+    found = [(e.kind, e.text) for e in classify(field, menu + title + rest, (1150, 1250))]
+    assert ("heading", "River Garden") in found and ("input", "") in found
+    # Its bottom past a third of the page, the menu above it: still the page's title.
+    low = _lines(
+        ("URBAN LIBRARY", (80, 207, 554, 284), 63),
+        ("CALL US AT 555-2999", (502, 308, 965, 367), 50),
+        ("CHOOSE PLAN", (553, 411, 853, 466), 50),
+    )
+    found = [(e.kind, e.text) for e in classify([], menu + low, (1000, 800))]
+    assert ("heading", "URBAN LIBRARY") in found

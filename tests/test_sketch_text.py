@@ -79,30 +79,30 @@ def test_wide_gaps_split_a_detected_line_and_word_spaces_do_not() -> None:
 
 
 def test_bold_letters_are_no_underline_and_a_stroke_under_them_is() -> None:
-    from vision.sketch_reader import _underlined
+    from vision.sketch_text import find_underlined
 
     ink = np.zeros((200, 600), np.uint8)
     ink[70:88, 100:400] = 255  # letters' bodies, closed up into a band 18 px tall
     line = _line("Join us", 100, 50, 400, 95)
-    assert _underlined(ink, [line], []) == frozenset()
+    assert find_underlined(ink, [line], []) == frozenset()
     ink[98:101, 100:400] = 255  # a 3 px stroke under them
     ink[70:88, 100:400] = 0
     ink[70:88:4, 100:400] = 255  # letters, not a solid band
-    assert _underlined(ink, [line], []) == frozenset({0})
+    assert find_underlined(ink, [line], []) == frozenset({0})
 
 
 def test_in_the_faint_mask_letters_feet_are_no_underline_and_a_stroke_below_them_is() -> None:
-    from vision.sketch_reader import _underlined
+    from vision.sketch_text import find_underlined
 
     line = _line("Call Zoe", 100, 50, 400, 95)
     strokes = (np.arange(100, 400) % 25) < 10  # letters' strokes, a third of the width
     faint = np.zeros((200, 600), np.uint8)
     faint[60:89, 100:400][:, strokes] = 255
     faint[89:92, 100:400] = 255  # their feet, thickened by the faint mask into one row
-    assert _underlined(faint, [line], [], apart=True) == frozenset()
+    assert find_underlined(faint, [line], [], apart=True) == frozenset()
     faint[89:92, 100:400][:, ~strokes] = 0
     faint[97:100, 100:400] = 255  # a light stroke 8 px under the letters
-    assert _underlined(faint, [line], [], apart=True) == frozenset({0})
+    assert find_underlined(faint, [line], [], apart=True) == frozenset({0})
 
 
 def test_an_underline_inside_a_lines_box_is_cut_off_and_makes_it_a_link() -> None:

@@ -9,7 +9,6 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from assistant_app.core.errors import UserVisibleError
@@ -19,7 +18,6 @@ from vision.ocr import OcrLine, TextReader
 from vision.shapes import (
     PixelBox,
     Shape,
-    bare_round,
     box_area,
     box_height,
     box_width,
@@ -28,11 +26,11 @@ from vision.shapes import (
     inside,
     int_box,
     overlap_x,
-    runs,
 )
 from vision.sketch_text import (
     TITLE_RATIO,
     body_height,
+    find_underlined,
     is_words,
     join_split_lines,
     second_look,
@@ -47,6 +45,9 @@ BLANK_INK = 0.0004  # fraction of inked pixels below which the page is empty
 HEADING_RATIO = 1.35  # text this much taller than body text is a heading
 NAV_TOP = 0.25  # a nav row lies in the top quarter of the page
 TITLE_TOP = 0.35  # the first line, near the top, a little larger (TITLE_RATIO): a heading
+# ... or written as tall but this much wider per letter (a hand whose flourishes make its body
+# lines as tall as a title written in bigger letters)
+TITLE_WIDTH = 1.3
 FIELD_LINES = 2.4  # an empty box up to this many text heights tall is a one-line input
 
 
@@ -91,8 +92,8 @@ def read_sketch(source: str | Path | np.ndarray, ocr: TextReader) -> SketchLayou
             "Give a sketch of a web page (boxes for buttons and inputs, words written clearly)."
         )
     underlined = (
-        _underlined(ink, lines, shapes)
-        | _underlined(faint, lines, shapes, apart=True)  # a light pencil stroke
+        find_underlined(ink, lines, shapes)
+        | find_underlined(faint, lines, shapes, apart=True)  # a light pencil stroke
         | {n for n, x in enumerate(lines) if x in cut}
     )
     elements = classify(shapes, lines, (w, h), underlined=underlined)
@@ -129,8 +130,9 @@ def classify(
     for t in in_cells:
         t.used = True
         out.append(_Item("text", t.box, t.text))
-    # Heading-sized text never labels a field, nor does the page's title.
-    top = min((t for t in texts if not t.used), key=lambda t: t.box[1], default=None)
+    # Heading-sized text never labels a field, nor does the page's title (no menu word).
+    unused = [t for row in _rows([t for t in texts if not t.used]) if not _menu(row) for t in row]
+    top = min(unused, key=lambda t: t.box[1], default=None)
     title = top if top and top.glyph_height >= TITLE_RATIO * body > 0 else None
     labels = [
         t
@@ -159,13 +161,25 @@ def classify(
         if not any(inside(t.box, m) for m in menus)
     ]  # fmt: skip
     body = body_height(rest) if menus and len(rest) >= 2 else body
-    # The page's title: its first free line, if a little larger than the usual text.
+    letter = _usual(
+        [box_width(line.box) / max(1, len(line.text.replace(" ", ""))) for line in rest]
+    )
+    # The page's title: its first free line below any menu, if larger than the usual text.
     first = min(free, key=lambda t: t.box[1], default=None)
+    below = max((m[3] for m in menus), default=0) + TITLE_TOP * h
     boxes = [o.box for o in out if o.kind == "box"]
     for t in free:
         tall = body > 0 and t.glyph_height >= HEADING_RATIO * body
         tall = tall and not any(inside(t.box, b) for b in boxes)  # a card's title is text
-        title = t is first and t.box[3] <= TITLE_TOP * h and t.glyph_height >= TITLE_RATIO * body
+        title = (
+            t is first
+            and t.box[3] <= below
+            and body > 0
+            and (
+                t.glyph_height >= TITLE_RATIO * body
+                or (t.glyph_height >= body and _letter(t) >= TITLE_WIDTH * letter)
+            )
+        )
         link = texts.index(t) in underlined and not (tall or title)
         out.append(_Item("heading" if tall or title else "link" if link else "text", t.box, t.text))
     return [Element(o.kind, o.text, _normalise(o.box, w, h)) for o in out if o.kind != "noise"]
@@ -327,10 +341,7 @@ def _nav_rows(free: list[_Item], page_h: int) -> list[_Item]:
     out = []
     top = [t for t in free if not t.used and t.box[3] <= NAV_TOP * page_h]
     for row in _rows(top):
-        short = [t for t in row if len(t.text.split()) <= 2 and len(t.text) <= 16]
-        words = [w for t in row for w in t.text.split()]
-        menu = len(row) >= 2 and len(words) >= 3 and all(_menu_word(w) for w in words)
-        if (len(short) >= 3 and len(short) == len(row)) or menu:
+        if _menu(row):
             for t in row:
                 t.used = True
             box = (
@@ -341,6 +352,26 @@ def _nav_rows(free: list[_Item], page_h: int) -> list[_Item]:
             )
             out.append(_Item("nav", box, "  ".join(t.text for t in row)))
     return out
+
+
+def _menu(row: list[_Item]) -> bool:
+    """Whether a row of texts reads as a menu: three texts or more of a word or two, or two
+    texts whose three words or more are menu words."""
+    short = [t for t in row if len(t.text.split()) <= 2 and len(t.text) <= 16]
+    words = [w for t in row for w in t.text.split()]
+    menu = len(row) >= 2 and len(words) >= 3 and all(_menu_word(w) for w in words)
+    return (len(short) >= 3 and len(short) == len(row)) or menu
+
+
+def _letter(item: _Item) -> float:
+    """The line's width per letter (spaces left out)."""
+    return box_width(item.box) / max(1, len(item.text.replace(" ", "")))
+
+
+def _usual(values: list[float]) -> float:
+    """The usual value: the median without the largest (often the only heading's)."""
+    values = sorted(values)[:-1] if len(values) > 1 else values
+    return statistics.median(values) if values else 0.0
 
 
 def _menu_word(word: str) -> bool:
@@ -358,55 +389,6 @@ def _rows(items: list[_Item]) -> list[list[_Item]]:
         else:
             rows.append([item])
     return [sorted(r, key=lambda t: t.box[0]) for r in rows]
-
-
-def _underlined(
-    ink: np.ndarray, lines: list[OcrLine], shapes: list[Shape], *, apart: bool = False
-) -> frozenset[int]:
-    """The lines with a stroke under them: an ink row just below the letters that runs along
-    most of the line (a descender's loop covers far less), stops near its ends (a box's edge
-    under a text runs on) and is no box's top edge (a button right under a question).
-    `apart`: only a stroke with paper between it and the letters, and below it (in the faint
-    mask, which thickens letters until their feet, or the tops of the line below, make a row
-    as dense as a stroke)."""
-    found = set()
-    for n, line in enumerate(lines):
-        x0, y0, x1, y1 = int_box(line.box)
-        th, width = line.height, x1 - x0
-        if width < 10 or any(
-            s.kind == "rect" and y1 - 0.35 * th <= s.box[1] <= y1 + 0.8 * th
-            and overlap_x(s.box, (x0, y0, x1, y1)) > 0.5 * width
-            for s in shapes
-        ):  # fmt: skip
-            continue
-        reach = int(0.4 * width)
-        lo, hi = max(0, x0 - reach), min(ink.shape[1], x1 + reach)
-        lift = int(0.3 * th)  # rows above each candidate: the letters' lower part
-        top = max(0, int(y1 - 0.35 * th) - lift)
-        band = ink[top : int(y1 + 0.6 * th), lo:hi]
-        if band.shape[0] <= lift:
-            continue
-        inked = cv2.morphologyEx(band, cv2.MORPH_CLOSE, np.ones((1, 9), np.uint8))
-        if apart:  # a light stroke drawn aslant: each column's ink a row or two either way
-            inked = cv2.dilate(inked, np.ones((5, 1), np.uint8))
-        inked = inked > 0
-        under = inked[:, x0 - lo : x1 - lo].mean(axis=1)
-        beyond = np.concatenate([inked[:, : x0 - lo], inked[:, x1 - lo :]], axis=1)
-        outside = beyond.mean(axis=1) if beyond.shape[1] else np.zeros(len(under))
-        # A tilted rule runs on beyond the text a row or two higher or lower: the densest of
-        # the nearby rows counts.
-        outside = cv2.dilate(outside.astype(np.float32)[:, None], np.ones((7, 1), np.uint8))[:, 0]
-        # A line of its own: dense along the text, sparse beyond it and sparse just above,
-        # and a stroke's width thick (bold letters closed up are as dense, but x-height tall).
-        line = (under[lift:] >= 0.75) & (outside[lift:] <= 0.3) & (under[:-lift] < 0.5)
-        rows = np.flatnonzero(line) + lift
-        if any(
-            end - start <= 0.25 * th and np.any((rows >= start) & (rows < end))
-            for start, end in runs(under >= 0.5)
-            if not apart or bare_round(under, start, end)
-        ):
-            found.add(n)
-    return frozenset(found)
 
 
 def _is_drawn(shape: Shape, lines: list[OcrLine], w: int, h: int) -> bool:

@@ -1,19 +1,21 @@
 """A sketch's text lines mended before they are classified: a heading the detector cut in two
 joined (not across a table's cell border), a checkbox or an underline it boxed with a line's
 words taken out, a line of links underlined apart cut into links, labels it missed in empty
-boxes read."""
+boxes read; the lines with a stroke under them (links) found."""
 
 from __future__ import annotations
 
 import re
 import statistics
 
+import cv2
 import numpy as np
 
 from vision.ocr import OcrLine, TextReader
 from vision.ocr_words import usual
 from vision.shapes import (
     Shape,
+    bare_round,
     box_height,
     box_width,
     crossing_strokes,
@@ -214,6 +216,55 @@ def second_look(
 
 def is_words(text: str) -> bool:
     return bool(re.search(r"\w", text))
+
+
+def find_underlined(
+    ink: np.ndarray, lines: list[OcrLine], shapes: list[Shape], *, apart: bool = False
+) -> frozenset[int]:
+    """The lines with a stroke under them: an ink row just below the letters that runs along
+    most of the line (a descender's loop covers far less), stops near its ends (a box's edge
+    under a text runs on) and is no box's top edge (a button right under a question).
+    `apart`: only a stroke with paper between it and the letters, and below it (in the faint
+    mask, which thickens letters until their feet, or the tops of the line below, make a row
+    as dense as a stroke)."""
+    found = set()
+    for n, line in enumerate(lines):
+        x0, y0, x1, y1 = int_box(line.box)
+        th, width = line.height, x1 - x0
+        if width < 10 or any(
+            s.kind == "rect" and y1 - 0.35 * th <= s.box[1] <= y1 + 0.8 * th
+            and overlap_x(s.box, (x0, y0, x1, y1)) > 0.5 * width
+            for s in shapes
+        ):  # fmt: skip
+            continue
+        reach = int(0.4 * width)
+        lo, hi = max(0, x0 - reach), min(ink.shape[1], x1 + reach)
+        lift = int(0.3 * th)  # rows above each candidate: the letters' lower part
+        top = max(0, int(y1 - 0.35 * th) - lift)
+        band = ink[top : int(y1 + 0.6 * th), lo:hi]
+        if band.shape[0] <= lift:
+            continue
+        inked = cv2.morphologyEx(band, cv2.MORPH_CLOSE, np.ones((1, 9), np.uint8))
+        if apart:  # a light stroke drawn aslant: each column's ink a row or two either way
+            inked = cv2.dilate(inked, np.ones((5, 1), np.uint8))
+        inked = inked > 0
+        under = inked[:, x0 - lo : x1 - lo].mean(axis=1)
+        beyond = np.concatenate([inked[:, : x0 - lo], inked[:, x1 - lo :]], axis=1)
+        outside = beyond.mean(axis=1) if beyond.shape[1] else np.zeros(len(under))
+        # A tilted rule runs on beyond the text a row or two higher or lower: the densest of
+        # the nearby rows counts.
+        outside = cv2.dilate(outside.astype(np.float32)[:, None], np.ones((7, 1), np.uint8))[:, 0]
+        # A line of its own: dense along the text, sparse beyond it and sparse just above,
+        # and a stroke's width thick (bold letters closed up are as dense, but x-height tall).
+        line = (under[lift:] >= 0.75) & (outside[lift:] <= 0.3) & (under[:-lift] < 0.5)
+        rows = np.flatnonzero(line) + lift
+        if any(
+            end - start <= 0.25 * th and np.any((rows >= start) & (rows < end))
+            for start, end in runs(under >= 0.5)
+            if not apart or bare_round(under, start, end)
+        ):
+            found.add(n)
+    return frozenset(found)
 
 
 def body_height(lines: list[OcrLine]) -> float:
