@@ -181,3 +181,21 @@ def test_big_words_in_two_table_cells_stay_two_texts() -> None:
     assert len(join_split_lines(lines, ink)) == 4
     ink[100:300, 430:433] = 0
     assert len(join_split_lines(lines, ink)) == 3  # a heading cut in two is joined
+
+
+def test_a_short_word_boxed_apart_where_a_buttons_word_ends_joins_it() -> None:
+    # PP-OCRv6 boxed "Log in" as "Log" and a smaller "in" overlapping its end (generated 644632).
+    s = draw.Sketch((1000, 700), 8)
+    s.rect(240, 421, 416, 511)
+    s.rect(238, 220, 689, 281)
+    lines = [_line("Orange Library", 555, 75, 834, 160), _line("Username", 75, 239, 194, 284)]
+    split = [_line("Log", 282, 436, 352, 494), _line("in", 346, 445, 368, 467)]
+    found = {
+        (e.kind, e.text) for e in read_sketch(_pixels(s), ScriptedText(lines + split)).elements
+    }
+    assert ("button", "Log in") in found
+    apart = [_line("Log", 282, 436, 352, 494), _line("in", 300, 445, 322, 467)]  # inside the word
+    found = {
+        (e.kind, e.text) for e in read_sketch(_pixels(s), ScriptedText(lines + apart)).elements
+    }
+    assert ("button", "Log in") not in found

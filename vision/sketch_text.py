@@ -47,7 +47,31 @@ def join_split_lines(lines: list[OcrLine], ink: np.ndarray) -> list[OcrLine]:
                 break
         else:
             merged.append(line)
-    return [line for line in lines if line not in big] + merged
+    return _swallow_words([line for line in lines if line not in big] + merged)
+
+
+def _swallow_words(lines: list[OcrLine]) -> list[OcrLine]:
+    """A short word the detector boxed apart, smaller, where another line ends ("Log" and
+    "in" overlapping it: one button's "Log in"), joined to that line."""
+    out = list(lines)
+    for word in sorted(lines, key=lambda line: line.height):
+        host = next(
+            (
+                line for line in out
+                if line is not word and word.height < 0.75 * line.height
+                and line.box[1] <= (word.box[1] + word.box[3]) / 2 <= line.box[3]
+                and line.box[0] + 0.5 * line.width <= word.box[0] <= line.box[2] + 0.3 * word.height
+                and word.box[2] > line.box[2] and " " not in word.text.strip()
+            ),
+            None,
+        )  # fmt: skip
+        if host is not None and word in out:
+            box = (host.box[0], min(host.box[1], word.box[1]), word.box[2],
+                   max(host.box[3], word.box[3]))  # fmt: skip
+            text, sure = f"{host.text} {word.text}", min(host.confidence, word.confidence)
+            out[out.index(host)] = OcrLine(text, sure, box, host.glyph_height)
+            out.remove(word)
+    return out
 
 
 def _continues(left: OcrLine, right: OcrLine) -> bool:
