@@ -172,6 +172,7 @@ def test_generated_sketches_are_read(ocr) -> None:  # noqa: ANN001
         (6037, "table"),
         (489594, "login"),
         (110773, "landing"),  # footer links underlined lightly, aslant
+        (644613, "landing"),  # footer links boxed tall with their underlines
         (610036, "list"),  # list lines close together: no underlines
     ],
 )

@@ -181,6 +181,9 @@ def test_big_words_in_two_table_cells_stay_two_texts() -> None:
     assert len(join_split_lines(lines, ink)) == 4
     ink[100:300, 430:433] = 0
     assert len(join_split_lines(lines, ink)) == 3  # a heading cut in two is joined
+    # Links side by side, boxed tall with their underlines (cut off, so each one underlined).
+    assert len(join_split_lines(lines, ink, underlined=set(lines[:2]))) == 4
+    assert len(join_split_lines(lines, ink, underlined={lines[0]})) == 3
 
 
 def test_a_short_word_boxed_apart_where_a_buttons_word_ends_joins_it() -> None:

@@ -80,7 +80,7 @@ def read_sketch(source: str | Path | np.ndarray, ocr: TextReader) -> SketchLayou
             "pencil (for a photo: closer, in good light) and try again."
         )
     lines, cut = trim_underlines(ink, [line for line in ocr.read(pixels) if _is_reading(line)])
-    lines = join_split_lines(lines, ink)
+    lines = join_split_lines(lines, ink, cut)
     found = find_shapes(ink, faint)
     lines = unbox_checkboxes(pixels, ink, found, lines, ocr)
     shapes = [s for s in found if _is_drawn(s, lines, w, h)]
@@ -161,9 +161,7 @@ def classify(
         if not any(inside(t.box, m) for m in menus)
     ]  # fmt: skip
     body = body_height(rest) if menus and len(rest) >= 2 else body
-    letter = _usual(
-        [box_width(line.box) / max(1, len(line.text.replace(" ", ""))) for line in rest]
-    )
+    letter = _usual([_letter(line.box, line.text) for line in rest])
     # The page's title: its first free line below any menu, if larger than the usual text.
     first = min(free, key=lambda t: t.box[1], default=None)
     below = max((m[3] for m in menus), default=0) + TITLE_TOP * h
@@ -177,7 +175,7 @@ def classify(
             and body > 0
             and (
                 t.glyph_height >= TITLE_RATIO * body
-                or (t.glyph_height >= body and _letter(t) >= TITLE_WIDTH * letter)
+                or (t.glyph_height >= body and _letter(t.box, t.text) >= TITLE_WIDTH * letter)
             )
         )
         link = texts.index(t) in underlined and not (tall or title)
@@ -363,9 +361,9 @@ def _menu(row: list[_Item]) -> bool:
     return (len(short) >= 3 and len(short) == len(row)) or menu
 
 
-def _letter(item: _Item) -> float:
-    """The line's width per letter (spaces left out)."""
-    return box_width(item.box) / max(1, len(item.text.replace(" ", "")))
+def _letter(box: PixelBox, text: str) -> float:
+    """A line's width per letter (spaces left out)."""
+    return box_width(box) / max(1, len(text.replace(" ", "")))
 
 
 def _usual(values: list[float]) -> float:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import statistics
+from collections.abc import Collection
 
 import cv2
 import numpy as np
@@ -30,16 +31,22 @@ SECOND_LOOK = 0.75  # how sure the recogniser must be of a word in an empty-look
 TITLE_RATIO = 1.12  # a line this much taller than body text may be a heading cut in two
 
 
-def join_split_lines(lines: list[OcrLine], ink: np.ndarray) -> list[OcrLine]:
+def join_split_lines(
+    lines: list[OcrLine], ink: np.ndarray, underlined: Collection[OcrLine] = ()
+) -> list[OcrLine]:
     """One line for a big heading the detector cut at a wide word space ("OPENING" "HOURS"):
     heading-sized neighbours on one baseline, about as tall, less than a letter height apart,
-    with no stroke between them running past both (a table's cell border)."""
+    with no stroke between them running past both (a table's cell border), and not each
+    `underlined` (links side by side, boxed tall with their strokes)."""
     body = body_height(lines)
     big = [line for line in lines if body > 0 and line.height >= TITLE_RATIO * body]
     merged: list[OcrLine] = []
     for line in sorted(big, key=lambda line: line.box[0]):
         for k, left in enumerate(merged):
-            if _continues(left, line) and not _ruled_between(ink, left, line):
+            if (
+                _continues(left, line) and not _ruled_between(ink, left, line)
+                and not (left in underlined and line in underlined)
+            ):  # fmt: skip
                 box = (left.box[0], min(left.box[1], line.box[1]), line.box[2],
                        max(left.box[3], line.box[3]))  # fmt: skip
                 text, sure = f"{left.text} {line.text}", min(left.confidence, line.confidence)
