@@ -36,6 +36,7 @@ from vision.sketch_text import (
     second_look,
     split_underlined,
     trim_underlines,
+    typical,
     unbox_checkboxes,
 )
 
@@ -161,7 +162,7 @@ def classify(
         if not any(inside(t.box, m) for m in menus)
     ]  # fmt: skip
     body = body_height(rest) if menus and len(rest) >= 2 else body
-    letter = _usual([_letter(line.box, line.text) for line in rest])
+    letter = typical([_letter(line.box, line.text) for line in rest])
     # The page's title: its first free line below any menu, if larger than the usual text.
     first = min(free, key=lambda t: t.box[1], default=None)
     below = max((m[3] for m in menus), default=0) + TITLE_TOP * h
@@ -364,12 +365,6 @@ def _menu(row: list[_Item]) -> bool:
 def _letter(box: PixelBox, text: str) -> float:
     """A line's width per letter (spaces left out)."""
     return box_width(box) / max(1, len(text.replace(" ", "")))
-
-
-def _usual(values: list[float]) -> float:
-    """The usual value: the median without the largest (often the only heading's)."""
-    values = sorted(values)[:-1] if len(values) > 1 else values
-    return statistics.median(values) if values else 0.0
 
 
 def _menu_word(word: str) -> bool:

@@ -47,10 +47,7 @@ def join_split_lines(
                 _continues(left, line) and not _ruled_between(ink, left, line)
                 and not (left in underlined and line in underlined)
             ):  # fmt: skip
-                box = (left.box[0], min(left.box[1], line.box[1]), line.box[2],
-                       max(left.box[3], line.box[3]))  # fmt: skip
-                text, sure = f"{left.text} {line.text}", min(left.confidence, line.confidence)
-                merged[k] = OcrLine(text, sure, box, max(left.height, line.height))
+                merged[k] = _joined(left, line, max(left.height, line.height))
                 break
         else:
             merged.append(line)
@@ -73,12 +70,18 @@ def _swallow_words(lines: list[OcrLine]) -> list[OcrLine]:
             None,
         )  # fmt: skip
         if host is not None and word in out:
-            box = (host.box[0], min(host.box[1], word.box[1]), word.box[2],
-                   max(host.box[3], word.box[3]))  # fmt: skip
-            text, sure = f"{host.text} {word.text}", min(host.confidence, word.confidence)
-            out[out.index(host)] = OcrLine(text, sure, box, host.glyph_height)
+            out[out.index(host)] = _joined(host, word, host.glyph_height)
             out.remove(word)
     return out
+
+
+def _joined(left: OcrLine, right: OcrLine, glyph_height: float) -> OcrLine:
+    """`left` and `right` read as one line: both words, the box around both, the lesser
+    confidence."""
+    box = (left.box[0], min(left.box[1], right.box[1]), right.box[2],
+           max(left.box[3], right.box[3]))  # fmt: skip
+    text = f"{left.text} {right.text}"
+    return OcrLine(text, min(left.confidence, right.confidence), box, glyph_height)
 
 
 def _continues(left: OcrLine, right: OcrLine) -> bool:
@@ -300,7 +303,10 @@ def find_underlined(
 
 def body_height(lines: list[OcrLine]) -> float:
     """The usual text height: the median without the tallest line (often the only heading)."""
-    heights = sorted(line.height for line in lines)
-    if len(heights) > 1:
-        heights = heights[:-1]
-    return statistics.median(heights) if heights else 0.0
+    return typical([line.height for line in lines])
+
+
+def typical(values: list[float]) -> float:
+    """The typical value: the median without the largest (often the only heading's)."""
+    values = sorted(values)[:-1] if len(values) > 1 else values
+    return statistics.median(values) if values else 0.0
