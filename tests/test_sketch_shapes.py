@@ -5,6 +5,7 @@ fields of every height, menu words the reader took two at a time."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from tests.test_sketch_reader import ScriptedText, _line, _pixels, draw
@@ -18,20 +19,34 @@ def _shapes(sketch) -> list:
     return find_shapes(ink, faint)
 
 
-def test_tabs_drawn_touching_are_buttons_and_the_gap_between_them_is_nothing() -> None:
-    # Two tabs whose facing sides were joined at top and bottom close a narrow strip between
-    # them: a third box, empty, that is neither a field nor a checkbox.
+@pytest.mark.parametrize(
+    ("boxes", "joins", "lines", "kind"),
+    [
+        (  # tabs whose facing sides were joined at top and bottom
+            [(100, 100, 300, 180), (340, 100, 540, 180)],
+            [((300, 100), (340, 100)), ((300, 180), (340, 180))],
+            [_line("Overview", 130, 120, 270, 160), _line("Hours", 380, 120, 500, 160)],
+            "button",
+        ),
+        (  # fields drawn close whose sides overshot and met (530097)
+            [(215, 196, 459, 253), (212, 292, 458, 358)],
+            [((215, 240), (212, 305)), ((459, 240), (458, 305))],
+            [_line("Email", 59, 206, 140, 250), _line("Password", 63, 303, 178, 347)],
+            "input",
+        ),
+    ],
+)
+def test_the_strip_closed_between_two_boxes_is_nothing(boxes, joins, lines, kind) -> None:
+    # A third box, empty, between the two: neither a field nor a checkbox.
     s = draw.Sketch((1000, 600), 31)
-    s.rect(100, 100, 300, 180)
-    s.rect(340, 100, 540, 180)
-    s.line((300, 100), (340, 100))
-    s.line((300, 180), (340, 180))
-    lines = [_line("Overview", 130, 120, 270, 160), _line("Hours", 380, 120, 500, 160)]
+    for box in boxes:
+        s.rect(*box)
+    for join in joins:
+        s.line(*join)
     layout = read_sketch(_pixels(s), ScriptedText(lines))
-    assert sorted((e.kind, e.text) for e in layout.elements) == [
-        ("button", "Hours"),
-        ("button", "Overview"),
-    ]
+    assert sorted((e.kind, e.text) for e in layout.elements) == sorted(
+        (kind, line.text) for line in lines
+    )
 
 
 def test_a_box_drawn_twice_round_is_one_box() -> None:
@@ -87,18 +102,35 @@ def test_a_buttons_top_side_found_apart_is_no_field_for_the_text_above() -> None
     assert sorted(e.kind for e in layout.elements) == ["button", "text"]
 
 
-def test_an_empty_box_two_and_a_half_lines_tall_is_a_textarea_and_a_short_one_an_input() -> None:
+@pytest.mark.parametrize(
+    ("boxes", "lines", "kinds"),
+    [
+        (  # 1.75 text heights: one line; 2.7: a few lines
+            [(250, 100, 700, 170), (250, 250, 700, 358)],
+            [_line("Email", 100, 115, 200, 155), _line("Notes", 100, 260, 200, 300)],
+            ["input", "textarea"],
+        ),
+        (  # written large, "Notes"' box is under 2.4 text heights, but 1.7 times as tall as
+            # the page's other fields
+            [(250, 100, 700, 160), (250, 200, 700, 260), (250, 300, 700, 402)],
+            [
+                _line(w, 100, y, 200, y + 45)
+                for w, y in (("Name", 110), ("Email", 210), ("Notes", 310))
+            ],  # fmt: skip
+            ["input", "input", "textarea"],
+        ),
+    ],
+)
+def test_an_empty_box_a_few_lines_tall_is_a_textarea_and_a_short_one_an_input(
+    boxes, lines, kinds
+) -> None:
     s = draw.Sketch((1000, 700), 37)
-    s.rect(250, 100, 700, 170)  # 1.75 text heights: one line
-    s.rect(250, 250, 700, 358)  # 2.7 text heights: a few lines
-    lines = [
-        _line("Email", 100, 115, 200, 155),
-        _line("Notes", 100, 260, 200, 300),
-        _line("Say hello", 100, 450, 300, 490),
-    ]
+    for box in boxes:
+        s.rect(*box)
+    lines = [*lines, _line("Say hello", 100, 450, 300, 490)]
     layout = read_sketch(_pixels(s), ScriptedText(lines))
-    kinds = {e.text: e.kind for e in layout.elements}
-    assert kinds["Email"] == "input" and kinds["Notes"] == "textarea"
+    got = {e.text: e.kind for e in layout.elements}
+    assert [got[line.text] for line in lines[:-1]] == kinds
 
 
 def test_a_big_button_drawn_tight_round_its_word_is_a_button() -> None:
@@ -274,3 +306,18 @@ def test_a_title_under_a_menu_is_a_heading_and_labels_no_field() -> None:
     )
     found = [(e.kind, e.text) for e in classify([], menu + low, (1000, 800))]
     assert ("heading", "URBAN LIBRARY") in found
+
+
+def test_a_long_flat_field_is_no_crossed_image() -> None:
+    # At eleven widths to one height a diagonal allowed to start 6 % of the width off its
+    # corner could run along the top and bottom sides: the field was read as an image.
+    for seed, width, height in ((15, 591, 45), (22, 589, 47), (26, 536, 48)):
+        s = draw.Sketch((1300, 800), seed)
+        s.rect(270, 273, 270 + width, 273 + height)
+        rects = [x for x in _shapes(s) if x.kind == "rect"]
+        assert rects and not any(x.crossed for x in rects), seed
+    s = draw.Sketch((1300, 800), 15)  # a banner image that flat still has its cross
+    s.rect(100, 100, 1000, 190)
+    s.line((100, 100), (1000, 190))
+    s.line((100, 190), (1000, 100))
+    assert [x.crossed for x in _shapes(s) if x.kind == "rect" and x.width > 500] == [True]

@@ -250,7 +250,8 @@ def _bridged(rect: Shape, found: list[Shape]) -> bool:
 def _crossed(closed: np.ndarray, box: PixelBox) -> bool:
     """Both diagonals inked along most of their length (ignoring the frame itself). A tilted
     or wobbly box's diagonals run a little off the corner-to-corner line: each may start and
-    end up to 6% of the width above or below its corner."""
+    end up to 6% of the width above or below its corner, but no more than a quarter of the
+    height (or a long flat field's "diagonals" would run along its top and bottom sides)."""
     x0, y0, x1, y1 = box
     if min(x1 - x0, y1 - y0) < 40:
         return False
@@ -258,7 +259,8 @@ def _crossed(closed: np.ndarray, box: PixelBox) -> bool:
     w, h = x1 - x0 - 1, y1 - y0 - 1
     t = np.linspace(0.15, 0.85, 40)
     xs = (w * t).astype(int)
-    shifts = np.linspace(-0.06 * w, 0.06 * w, 9)
+    slack = min(0.06 * w, 0.25 * h)
+    shifts = np.linspace(-slack, slack, 9)
     for ya, yb in ((0, h), (h, 0)):
         best = 0.0
         for da in shifts:

@@ -50,6 +50,7 @@ TITLE_TOP = 0.35  # the first line, near the top, a little larger (TITLE_RATIO):
 # lines as tall as a title written in bigger letters)
 TITLE_WIDTH = 1.3
 FIELD_LINES = 2.4  # an empty box up to this many text heights tall is a one-line input
+TALLER_FIELD = 1.45  # a field this many times the shortest one's height is a text area
 
 
 @dataclass
@@ -143,6 +144,7 @@ def classify(
     ]  # fmt: skip
     for rect in rects:
         out.append(_classify_rect(rect, rects, texts, body))
+    _taller_fields(out)
     for item in [o for o in out if o.kind == "checkbox"]:
         item.text = _take_label(item.box, labels, "right")
         if not item.text:  # a small closed loop with no words beside it: a letter's hole
@@ -248,17 +250,35 @@ def _classify_rect(rect: Shape, rects: list[Shape], texts: list[_Item], body: fl
     return _Item("textarea", rect.box)
 
 
+def _taller_fields(items: list[_Item]) -> None:
+    """A field drawn much taller than the page's other one-line fields is a text area, even
+    if written large enough to pass for one line ("Notes" under "Name" and "Email")."""
+    inputs = [o for o in items if o.kind == "input"]
+    if len(inputs) >= 2:
+        least = min(box_height(o.box) for o in inputs)
+        for o in inputs:
+            if box_height(o.box) >= TALLER_FIELD * least:
+                o.kind = "textarea"
+
+
 def _between(rect: Shape, rects: list[Shape]) -> bool:
-    """Whether `rect` is the strip between two boxes whose facing sides it shares (tabs drawn
-    side by side, joined at the top and bottom)."""
+    """Whether `rect` is the strip between two boxes whose facing sides it shares: tabs drawn
+    side by side, joined at the top and bottom, or fields stacked close, joined at the sides."""
+    x0, y0, x1, y1 = rect.box
     near = max(8, 0.15 * rect.height)
     level = [
-        o for o in rects
-        if o is not rect
-        and min(o.box[3], rect.box[3]) - max(o.box[1], rect.box[1]) >= 0.6 * rect.height
+        o.box for o in rects
+        if o is not rect and min(o.box[3], y1) - max(o.box[1], y0) >= 0.6 * rect.height
     ]  # fmt: skip
-    return any(abs(o.box[2] - rect.box[0]) <= near for o in level) and any(
-        abs(o.box[0] - rect.box[2]) <= near for o in level
+    if any(abs(b[2] - x0) <= near for b in level) and any(abs(b[0] - x1) <= near for b in level):
+        return True
+    column = [
+        o.box for o in rects
+        if o is not rect and min(o.box[2], x1) - max(o.box[0], x0) >= 0.6 * rect.width
+    ]  # fmt: skip
+    # Stacked, the strip's top and bottom are the boxes' own sides: it reaches into both.
+    return any(b[1] < y0 <= b[3] + near for b in column) and any(
+        b[1] - near <= y1 < b[3] for b in column
     )
 
 
