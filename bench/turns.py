@@ -12,7 +12,11 @@ today's silence-only endpointer (400 ms).
 Reports: pause clips heard whole as one turn, fragments answered (cut-offs), turns never ended,
 and for complete clips the time from the end of speech to the end of the turn with its
 transcript ready (what the chat then starts from; the rest of the way to the first audio is the
-same for both methods), plus the judge's cost per pause.
+same for both methods), plus the judge's cost per pause. "meaning + repair" applies the live
+loop's repair to the judged turns: speech resuming within 1.5 s of the turn being ended, while
+its answer cannot be over yet, takes the turn back and joins it; "(before)": within 1.5 s of the
+end of the speech and only while the answer cannot have been heard yet (the loop's rule until
+2026-12-06).
 
 Run from the repo root: `.venv/bin/python bench/turns.py [--seed N] [--paused 30] [--whole 20]`
 """
@@ -37,6 +41,7 @@ from bench.ear_clips import CITIES, NAMES, at_snr, pink, voices  # noqa: E402
 RATE, FRAME = 16000, 512
 GOES_ON_S = 1.5  # as assistant_app/voice/loop.py
 ANSWER_S = 1.0  # end of a turn -> its answer's first sound, at the quickest (bench/voice_tasks.py)
+SOUND_S = 1.0  # how long the shortest answer sounds (a few words): it is playing until then
 EXPECTED = expected_for({"calculator", "python"})  # what the loop's ears expect, default tools
 SPLITS = [  # (first part, second part): the first is plainly unfinished
     lambda r: ("How long does it take to boil", "an egg?"),
@@ -167,13 +172,22 @@ def run(clip: Clip, method: str, stt, vad, judge, config, threshold: float) -> N
     clip.turns[method] = turns
 
 
-def repaired(turns: list[tuple[float, float, float]]) -> list[tuple[float, float, float]]:
+def repaired(
+    turns: list[tuple[float, float, float]], before: bool = False
+) -> list[tuple[float, float, float]]:
     """The turns as the live loop ends up with them: speech that resumes within GOES_ON_S of a
-    turn's end, before its answer can have been heard (ANSWER_S after the turn was ready),
-    takes that turn back and joins it."""
+    turn being ended (its transcript ready), before its answer can be over (ANSWER_S + SOUND_S
+    later), takes that turn back and joins it. `before`: the loop's rule until 2026-12-06,
+    within GOES_ON_S of the end of the speech and before the answer can have been heard."""
     out: list[tuple[float, float, float]] = []
     for start, end, ready in turns:
-        if out and start - out[-1][1] <= GOES_ON_S and start <= out[-1][2] + ANSWER_S:
+        if not out:
+            goes_on = False
+        elif before:
+            goes_on = start - out[-1][1] <= GOES_ON_S and start <= out[-1][2] + ANSWER_S
+        else:
+            goes_on = start - out[-1][2] <= GOES_ON_S and start <= out[-1][2] + ANSWER_S + SOUND_S
+        if goes_on:
             out[-1] = (out[-1][0], end, ready)
         else:
             out.append((start, end, ready))
@@ -183,9 +197,9 @@ def repaired(turns: list[tuple[float, float, float]]) -> list[tuple[float, float
 def score(clips: list[Clip], method: str) -> tuple:
     paused = [c for c in clips if c.paused]
     whole = [c for c in clips if not c.paused]
-    if method == "meaning + repair":
+    if method.startswith("meaning + repair"):
         for c in clips:
-            c.turns[method] = repaired(c.turns["meaning"])
+            c.turns[method] = repaired(c.turns["meaning"], method.endswith("(before)"))
 
     def one_whole_turn(c: Clip) -> bool:
         turns = c.turns[method]
@@ -244,7 +258,8 @@ def main(argv: list[str] | None = None) -> None:
     print_table(["end of turn by", "pause clips heard whole", "cut at the pause",
                  "complete answered once", "never ended", "end of speech -> turn ready, median s",
                  "max s", "judge ms/pause"],
-                [score(clips, m) for m in ("silence", "meaning", "meaning + repair")])  # fmt: skip
+                [score(clips, m) for m in ("silence", "meaning", "meaning + repair (before)",
+                                            "meaning + repair")])  # fmt: skip
     print(f"\n{machine_line()}")
 
 

@@ -129,6 +129,39 @@ def test_a_misjudged_pause_is_repaired(make) -> None:
     assert [m.content for m in h.session.history] == [whole, "Once upon a time."]
 
 
+def test_speech_resumed_over_the_answers_first_words_continues_the_turn(make) -> None:
+    # The user had not finished; the answer to the fragment began to play and they talked on
+    # over it: it stops, is not kept, and the whole is answered.
+    whole = "Tell me a story about a fox."
+    h = make(["Once upon a time. There was a hare.", "A fox lived by the sea."],
+             ["Tell me a story", "about a fox.", whole],
+             echo=PassthroughEchoCanceller(), judge=FakeJudge())  # fmt: skip
+    h.say(20, then_quiet=10)
+    h.play_until("answer_audio")  # its first words reach the speaker
+    h.say(15, then_quiet=10)  # 0.3 s after the end of the words, the rest of the request
+    h.wait_for("continued")
+    h.play_until("reply_done")
+    assert h.kinds("transcript")[-1].text == whole
+    assert [m.content for m in h.session.history] == [whole, "A fox lived by the sea."]
+
+
+def test_the_pause_counts_from_the_turn_being_ended_not_from_the_last_word(make) -> None:
+    # The turn was ended 0.13 s after the words (4 blocks); speech resumes 1.54 s after the
+    # words (48 blocks), 1.41 s after the turn was ended: it goes on.
+    whole = "Tell me a story about a fox."
+    h = make(["Once upon a time.", "A fox lived by the sea."],
+             ["Tell me a story", "about a fox.", whole],
+             echo=PassthroughEchoCanceller(), judge=FakeJudge())  # fmt: skip
+    h.say(20, then_quiet=4)
+    h.wait_for("end_of_speech")
+    h.say(0, then_quiet=44)
+    h.say(15, then_quiet=10)
+    h.wait_for("continued")
+    h.play_until("reply_done")
+    assert h.kinds("transcript")[-1].text == whole
+    assert [m.content for m in h.session.history] == [whole, "A fox lived by the sea."]
+
+
 def test_speech_after_the_answer_was_heard_is_a_new_turn(make) -> None:
     h = make(["Paris.", "Two."], ["What is the capital of France?", "And Spain?"],
              echo=PassthroughEchoCanceller(), judge=FakeJudge())  # fmt: skip

@@ -44,7 +44,7 @@ class HeardLedger:
         self._commit(turn)
 
     def discard(self, turn: int) -> None:
-        """Turn `turn` is not kept: the user went on speaking before its reply was heard, and
+        """Turn `turn` is not kept: the user went on speaking before its reply was over, and
         the next turn answers all they said."""
         with self._lock:
             self._turns.setdefault(turn, _Turn()).discarded = True

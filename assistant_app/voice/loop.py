@@ -34,7 +34,7 @@ from models.end_of_turn import TextTurnJudge
 
 log = logging.getLogger(__name__)
 MODES = ("hands-free", "push-to-talk")
-GOES_ON_S = 1.5  # speech this soon after a turn ended, before its answer was heard, continues it
+GOES_ON_S = 1.5  # speech this soon after a turn was ended, before its answer was over, goes on
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,9 @@ class VoiceLoop:
         self._readying = threading.Thread(target=self._ready_next, name="ready", daemon=True)
         self._started_turns: set[int] = set()
         self._answered_turns: set[int] = set()
-        self._last: tuple[int, Utterance] | None = None  # the last turn and what was said
+        # The last turn, what was said, and when it was ended (the microphone's clock).
+        self._last: tuple[int, Utterance, float] | None = None
+        self._clock = 0.0  # the end of the latest microphone block
         self._joined: Utterance | None = None  # the start of a turn that went on
 
     # -- control, from any thread ------------------------------------------------------------
@@ -208,6 +210,7 @@ class VoiceLoop:
             # Not an "error": it concerns the device, not the turn in progress.
             self._emit(VoiceEvent("mic_silent", self.turns.current, t, DEAD_MIC_MESSAGE))
         reference = self.playback.reference(len(block))
+        self._clock = t
         if self.muted:
             return
         if self._ptt is not None:
@@ -259,25 +262,27 @@ class VoiceLoop:
             utterance = Utterance(audio, first.start_s, utterance.end_s)
         turn = self.turns.advance()
         self._idle.clear()
-        self._last = (turn, utterance)
+        self._last = (turn, utterance, max(self._clock, utterance.end_s))
         self._emit(VoiceEvent("end_of_speech", turn, utterance.end_s))
         stt_q.put(Utterance(utterance.audio, utterance.start_s, utterance.end_s, turn))
 
     def _goes_on(self, at_s: float) -> bool:
-        """Speech resumed soon after the last turn ended, before any of its answer was heard."""
+        """Speech resumed soon after the last turn was ended, before its answer was over: not
+        yet heard, or begun but still playing (the user, who had not finished, talks on over
+        its first words; a follow-up after a short answer was over is a new turn)."""
         if self._last is None or self.engines.judge is None:
             return False
-        turn, said = self._last
+        turn, _, ended = self._last
         return (
             turn == self.turns.current
-            and turn not in self._answered_turns
-            and at_s - said.end_s <= GOES_ON_S
+            and (turn not in self._answered_turns or self.busy)
+            and at_s - ended <= GOES_ON_S
         )
 
     def _reopen(self) -> None:
         """The last turn is taken back: its reply stops and is not kept; what is said next
         joins what was said before, and the whole is answered."""
-        turn, said = self._last  # type: ignore[misc]
+        turn, said, _ = self._last  # type: ignore[misc]
         self._last = None
         log.info("speech went on after turn %d ended: it continues that turn", turn)
         self.ledger.discard(turn)
