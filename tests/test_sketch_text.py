@@ -168,7 +168,16 @@ def test_a_usual_word_starting_with_a_square_letter_is_no_checkbox() -> None:
     reader = RereadingText([_line("Orders", 95, 190, 380, 255)], "rders")
     layout = read_sketch(_pixels(s), reader)
     assert [(e.kind, e.text) for e in layout.elements] == [("text", "Orders")]
-    assert reader.crops == []
+    assert reader.crops  # read again without the square: "rders" has lost the word
+
+
+def test_a_checkbox_before_a_usual_word_the_line_was_read_as_is_taken_out() -> None:
+    # "[] I AGREE" read "AGREE", its box starting well left of the square (345389, 345524).
+    s = draw.Sketch((1000, 500), 28)
+    s.rect(120, 205, 165, 250)
+    reader = RereadingText([_line("AGREE", 100, 190, 420, 262)], "I AGREE")
+    layout = read_sketch(_pixels(s), reader)
+    assert [(e.kind, e.text) for e in layout.elements] == [("checkbox", "I AGREE")]
 
 
 def test_big_words_in_two_table_cells_stay_two_texts() -> None:

@@ -108,34 +108,43 @@ def unbox_checkboxes(
 ) -> list[OcrLine]:
     """`lines` with a checkbox the detector took into its line ("[] I agree" read "IIagree",
     as tall as the box) read again without it: a square about a letter tall at the line's left
-    end, with a space after it (a letter's closed loop has the next letter close by), is the
-    box, and the rest of the line is its label."""
+    end (nothing written before it), with a space after it (a letter's closed loop has the next
+    letter close by), is the box, and the rest of the line is its label. A line that starts
+    with a usual word keeps it unless the rest, read again, still holds that word ("[] I AGREE"
+    read "AGREE"; "Orders" with a square O reads "rders")."""
     recognise = getattr(ocr, "recognise", None)
     if recognise is None:
         return lines
     out = []
     for line in lines:
-        first = re.match(r"[^\W\d_]+", line.text)
-        if first and len(first.group(0)) > 2 and usual(first.group(0)):
-            out.append(line)  # "Orders": the square is the word's own first letter
-            continue
         x0, y0, x1, y1 = int_box(line.box)
         box = next(
             (
                 s.box for s in shapes
-                if s.kind == "rect" and not s.crossed and 0.75 <= s.width / max(s.height, 1) <= 1.33
+                if s.kind == "rect" and not (s.crossed or s.solid)
+                and 0.75 <= s.width / max(s.height, 1) <= 1.33
                 and 0.5 * (y1 - y0) <= s.height <= 1.2 * (y1 - y0) and inside(s.box, line.box, 0.8)
-                and s.box[0] - x0 <= 0.3 * s.width and x1 - s.box[2] >= 1.5 * s.width
+                and x1 - s.box[2] >= 1.5 * s.width
+                and _bare(ink[y0:y1, x0 : max(x0, s.box[0] - max(3, s.width // 5))])
             ),
             None,
         )  # fmt: skip
         if box and _space_after(ink[y0:y1, box[2] : box[2] + box_width(box) // 2], box):
             start = box[2] + max(2, box_width(box) // 6)
             text, confidence = recognise(pixels[y0:y1, start:x1])
-            if is_words(text):
+            first = re.match(r"[^\W\d_]+", line.text)
+            word = first.group(0).lower() if first else ""
+            kept = len(word) > 2 and usual(word) and word not in re.findall(r"\w+", text.lower())
+            if is_words(text) and not kept:
                 line = OcrLine(text, confidence, (start, y0, x1, y1), box_height(box))
         out.append(line)
     return out
+
+
+def _bare(strip: np.ndarray) -> bool:
+    """Whether nothing is written in `strip` (before a checkbox on its line): no column inked
+    over a tenth of its height (a side's overshoot is a row or two)."""
+    return not strip.size or float((strip > 0).mean(axis=0).max()) < 0.1
 
 
 def _space_after(strip: np.ndarray, box: tuple[int, int, int, int]) -> bool:
