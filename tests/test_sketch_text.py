@@ -211,3 +211,19 @@ def test_a_short_word_boxed_apart_where_a_buttons_word_ends_joins_it() -> None:
         (e.kind, e.text) for e in read_sketch(_pixels(s), ScriptedText(lines + apart)).elements
     }
     assert ("button", "Log in") not in found
+
+
+def test_three_big_words_in_a_row_stay_apart_and_two_are_joined() -> None:
+    # Menu words written large and slanted, as tall as a heading (530105): a row of three
+    # pieces is no heading cut in two, and is left for the menu.
+    from vision.sketch_text import join_split_lines
+
+    ink = np.zeros((500, 1100), np.uint8)
+    row = [
+        _line("Home Prices", 603, 54, 803, 142),
+        _line("Blog", 833, 63, 911, 147),
+        _line("Team", 968, 68, 1039, 152),
+    ]
+    body = [_line("x", 100, 300, 160, 350), _line("y", 100, 360, 160, 410)]
+    assert len(join_split_lines(row + body, ink)) == 5
+    assert "Home Prices Blog" in [x.text for x in join_split_lines(row[:2] + body, ink)]

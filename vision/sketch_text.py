@@ -37,21 +37,23 @@ def join_split_lines(
     """One line for a big heading the detector cut at a wide word space ("OPENING" "HOURS"):
     heading-sized neighbours on one baseline, about as tall, less than a letter height apart,
     with no stroke between them running past both (a table's cell border), and not each
-    `underlined` (links side by side, boxed tall with their strokes)."""
+    `underlined` (links side by side, boxed tall with their strokes). Three pieces or more
+    in a row stay apart: a row of words written large (a menu), not a heading cut in two."""
     body = body_height(lines)
     big = [line for line in lines if body > 0 and line.height >= TITLE_RATIO * body]
-    merged: list[OcrLine] = []
+    merged: list[tuple[OcrLine, list[OcrLine]]] = []  # each joined line and its pieces
     for line in sorted(big, key=lambda line: line.box[0]):
-        for k, left in enumerate(merged):
+        for k, (left, pieces) in enumerate(merged):
             if (
                 _continues(left, line) and not _ruled_between(ink, left, line)
                 and not (left in underlined and line in underlined)
             ):  # fmt: skip
-                merged[k] = _joined(left, line, max(left.height, line.height))
+                merged[k] = (_joined(left, line, max(left.height, line.height)), [*pieces, line])
                 break
         else:
-            merged.append(line)
-    return _swallow_words([line for line in lines if line not in big] + merged)
+            merged.append((line, [line]))
+    kept = [p for joined, pieces in merged for p in (pieces if len(pieces) > 2 else [joined])]
+    return _swallow_words([line for line in lines if line not in big] + kept)
 
 
 def _swallow_words(lines: list[OcrLine]) -> list[OcrLine]:
