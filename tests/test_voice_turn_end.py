@@ -114,52 +114,51 @@ def test_a_stale_judgement_does_not_end_a_later_pause() -> None:
     assert detector.end_now(tentatives[1].end_s) is not None
 
 
+STORY = "Tell me a story about a fox."
+
+
+def _story(make, replies: list[str]):
+    """The user says "Tell me a story", which sounds finished, and then "about a fox."; full
+    duplex (an echo canceller), so the microphone listens while the reply is queued."""
+    return make(replies, ["Tell me a story", "about a fox.", STORY],
+                echo=PassthroughEchoCanceller(), judge=FakeJudge())  # fmt: skip
+
+
+def _went_on(h, reply: str) -> None:
+    """The second part continued the turn: the whole request was answered, once."""
+    h.wait_for("continued")
+    h.play_until("reply_done")
+    assert h.kinds("transcript")[-1].text == STORY
+    assert [m.content for m in h.session.history] == [STORY, reply]
+
+
 def test_a_misjudged_pause_is_repaired(make) -> None:
-    judge = FakeJudge()  # "Tell me a story" sounds finished: the turn ends at the pause
-    whole = "Tell me a story about a fox."
-    # Full duplex (an echo canceller): the microphone listens while the reply is queued.
-    h = make(["Once upon a time.", "Once upon a time."], ["Tell me a story", "about a fox.", whole],
-             echo=PassthroughEchoCanceller(), judge=judge)  # fmt: skip
+    h = _story(make, ["Once upon a time.", "Once upon a time."])
     h.say(20, then_quiet=10)
     h.wait_for("end_of_speech")
     h.say(15, then_quiet=10)  # 0.3 s later, before any of the answer was heard
-    h.wait_for("continued")
-    h.play_until("reply_done")
-    assert h.kinds("transcript")[-1].text == whole
-    assert [m.content for m in h.session.history] == [whole, "Once upon a time."]
+    _went_on(h, "Once upon a time.")
 
 
 def test_speech_resumed_over_the_answers_first_words_continues_the_turn(make) -> None:
     # The user had not finished; the answer to the fragment began to play and they talked on
     # over it: it stops, is not kept, and the whole is answered.
-    whole = "Tell me a story about a fox."
-    h = make(["Once upon a time. There was a hare.", "A fox lived by the sea."],
-             ["Tell me a story", "about a fox.", whole],
-             echo=PassthroughEchoCanceller(), judge=FakeJudge())  # fmt: skip
+    h = _story(make, ["Once upon a time. There was a hare.", "A fox lived by the sea."])
     h.say(20, then_quiet=10)
     h.play_until("answer_audio")  # its first words reach the speaker
     h.say(15, then_quiet=10)  # 0.3 s after the end of the words, the rest of the request
-    h.wait_for("continued")
-    h.play_until("reply_done")
-    assert h.kinds("transcript")[-1].text == whole
-    assert [m.content for m in h.session.history] == [whole, "A fox lived by the sea."]
+    _went_on(h, "A fox lived by the sea.")
 
 
 def test_the_pause_counts_from_the_turn_being_ended_not_from_the_last_word(make) -> None:
     # The turn was ended 0.13 s after the words (4 blocks); speech resumes 1.54 s after the
     # words (48 blocks), 1.41 s after the turn was ended: it goes on.
-    whole = "Tell me a story about a fox."
-    h = make(["Once upon a time.", "A fox lived by the sea."],
-             ["Tell me a story", "about a fox.", whole],
-             echo=PassthroughEchoCanceller(), judge=FakeJudge())  # fmt: skip
+    h = _story(make, ["Once upon a time.", "A fox lived by the sea."])
     h.say(20, then_quiet=4)
     h.wait_for("end_of_speech")
     h.say(0, then_quiet=44)
     h.say(15, then_quiet=10)
-    h.wait_for("continued")
-    h.play_until("reply_done")
-    assert h.kinds("transcript")[-1].text == whole
-    assert [m.content for m in h.session.history] == [whole, "A fox lived by the sea."]
+    _went_on(h, "A fox lived by the sea.")
 
 
 def test_speech_after_the_answer_was_heard_is_a_new_turn(make) -> None:
