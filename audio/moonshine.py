@@ -95,6 +95,11 @@ class MoonshineSpeechToText:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        # Idle workers sleep, not spin: spinning, they kept both cores busy after each call, so
+        # the end-of-turn judge that runs next took twice as long and the three sessions slowed
+        # one another (bench/turns.py; docs/BENCHMARKS.md).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
 
         def session(name: str) -> ort.InferenceSession:
             return ort.InferenceSession(

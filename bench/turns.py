@@ -13,10 +13,10 @@ Reports: pause clips heard whole as one turn, fragments answered (cut-offs), tur
 and for complete clips the time from the end of speech to the end of the turn with its
 transcript ready (what the chat then starts from; the rest of the way to the first audio is the
 same for both methods), plus the judge's cost per pause. "meaning + repair" applies the live
-loop's repair to the judged turns: speech resuming within 1.5 s of the turn being ended, while
-its answer cannot be over yet, takes the turn back and joins it; "(before)": within 1.5 s of the
-end of the speech and only while the answer cannot have been heard yet (the loop's rule until
-2026-12-06).
+loop's repair to the judged turns: speech resuming within 2.0 s of the last word, while its
+answer cannot be over yet, takes the turn back and joins it; "(before)": within 1.5 s of the turn
+being ended (the loop's rule until the second 2026-12-06 change; the quicker the ears and the
+judge, the sooner it closed).
 
 Run from the repo root: `.venv/bin/python bench/turns.py [--seed N] [--paused 30] [--whole 20]`
 """
@@ -39,7 +39,8 @@ from bench._common import machine_line, median, print_table  # noqa: E402
 from bench.ear_clips import CITIES, NAMES, at_snr, pink, voices  # noqa: E402
 
 RATE, FRAME = 16000, 512
-GOES_ON_S = 1.5  # as assistant_app/voice/loop.py
+GOES_ON_S = 2.0  # as assistant_app/voice/loop.py
+GOES_ON_BEFORE_S = 1.5  # counted from the turn being ended
 ANSWER_S = 1.0  # end of a turn -> its answer's first sound, at the quickest (bench/voice_tasks.py)
 SOUND_S = 1.0  # how long the shortest answer sounds (a few words): it is playing until then
 EXPECTED = expected_for({"calculator", "python"})  # what the loop's ears expect, default tools
@@ -176,17 +177,17 @@ def repaired(
     turns: list[tuple[float, float, float]], before: bool = False
 ) -> list[tuple[float, float, float]]:
     """The turns as the live loop ends up with them: speech that resumes within GOES_ON_S of a
-    turn being ended (its transcript ready), before its answer can be over (ANSWER_S + SOUND_S
-    later), takes that turn back and joins it. `before`: the loop's rule until 2026-12-06,
-    within GOES_ON_S of the end of the speech and before the answer can have been heard."""
+    turn's last word, before its answer can be over (ANSWER_S + SOUND_S after the turn was
+    ended, its transcript ready), takes that turn back and joins it. `before`: the loop's rule
+    until the second 2026-12-06 change, within GOES_ON_BEFORE_S of the turn being ended."""
     out: list[tuple[float, float, float]] = []
     for start, end, ready in turns:
         if not out:
             goes_on = False
-        elif before:
-            goes_on = start - out[-1][1] <= GOES_ON_S and start <= out[-1][2] + ANSWER_S
         else:
-            goes_on = start - out[-1][2] <= GOES_ON_S and start <= out[-1][2] + ANSWER_S + SOUND_S
+            since = start - out[-1][2] if before else start - out[-1][1]
+            goes_on = since <= (GOES_ON_BEFORE_S if before else GOES_ON_S)
+            goes_on = goes_on and start <= out[-1][2] + ANSWER_S + SOUND_S
         if goes_on:
             out[-1] = (out[-1][0], end, ready)
         else:

@@ -34,7 +34,9 @@ from models.end_of_turn import TextTurnJudge
 
 log = logging.getLogger(__name__)
 MODES = ("hands-free", "push-to-talk")
-GOES_ON_S = 1.5  # speech this soon after a turn was ended, before its answer was over, goes on
+# Speech this soon after the last word of a turn, before its answer was over, goes on: ~1.5 s of
+# silence to the ear, the VAD's edges shaving up to 0.5 s off the words on both sides.
+GOES_ON_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -114,8 +116,7 @@ class VoiceLoop:
         self._started_turns: set[int] = set()
         self._answered_turns: set[int] = set()
         # The last turn, what was said, and when it was ended (the microphone's clock).
-        self._last: tuple[int, Utterance, float] | None = None
-        self._clock = 0.0  # the end of the latest microphone block
+        self._last: tuple[int, Utterance] | None = None
         self._joined: Utterance | None = None  # the start of a turn that went on
 
     # -- control, from any thread ------------------------------------------------------------
@@ -210,7 +211,6 @@ class VoiceLoop:
             # Not an "error": it concerns the device, not the turn in progress.
             self._emit(VoiceEvent("mic_silent", self.turns.current, t, DEAD_MIC_MESSAGE))
         reference = self.playback.reference(len(block))
-        self._clock = t
         if self.muted:
             return
         if self._ptt is not None:
@@ -262,27 +262,29 @@ class VoiceLoop:
             utterance = Utterance(audio, first.start_s, utterance.end_s)
         turn = self.turns.advance()
         self._idle.clear()
-        self._last = (turn, utterance, max(self._clock, utterance.end_s))
+        self._last = (turn, utterance)
         self._emit(VoiceEvent("end_of_speech", turn, utterance.end_s))
         stt_q.put(Utterance(utterance.audio, utterance.start_s, utterance.end_s, turn))
 
     def _goes_on(self, at_s: float) -> bool:
-        """Speech resumed soon after the last turn was ended, before its answer was over: not
+        """Speech resumed soon after the last turn's words, before its answer was over: not
         yet heard, or begun but still playing (the user, who had not finished, talks on over
-        its first words; a follow-up after a short answer was over is a new turn)."""
+        its first words; a follow-up after a short answer was over is a new turn). Counted
+        from the words, not from when the turn was ended, which comes sooner the quicker the
+        ears and the judge are."""
         if self._last is None or self.engines.judge is None:
             return False
-        turn, _, ended = self._last
+        turn, said = self._last
         return (
             turn == self.turns.current
             and (turn not in self._answered_turns or self.busy)
-            and at_s - ended <= GOES_ON_S
+            and at_s - said.end_s <= GOES_ON_S
         )
 
     def _reopen(self) -> None:
         """The last turn is taken back: its reply stops and is not kept; what is said next
         joins what was said before, and the whole is answered."""
-        turn, said, _ = self._last  # type: ignore[misc]
+        turn, said = self._last  # type: ignore[misc]
         self._last = None
         log.info("speech went on after turn %d ended: it continues that turn", turn)
         self.ledger.discard(turn)
