@@ -173,6 +173,21 @@ def test_speech_resumed_more_than_two_seconds_after_the_words_is_a_new_turn(make
     assert not h.kinds("continued")
 
 
+def test_never_mind_said_over_the_answers_first_words_takes_the_request_back(make) -> None:
+    # "Tell me a story … never mind.": the story stops, and the whole is answered "Okay.",
+    # with no model turn for it.
+    whole = "Tell me a story, never mind."
+    h = make(["Once upon a time. There was a hare."], ["Tell me a story", "never mind.", whole],
+             echo=PassthroughEchoCanceller(), judge=FakeJudge())  # fmt: skip
+    h.say(20, then_quiet=10)
+    h.play_until("answer_audio")
+    h.say(15, then_quiet=10)
+    h.wait_for("continued")
+    h.play_until("reply_done")
+    assert [m.content for m in h.session.history] == [whole, "Okay."]
+    assert len(h.chat.requests) == 1  # the story's, stopped
+
+
 def test_speech_after_the_answer_was_heard_is_a_new_turn(make) -> None:
     h = make(["Paris.", "Two."], ["What is the capital of France?", "And Spain?"],
              echo=PassthroughEchoCanceller(), judge=FakeJudge())  # fmt: skip

@@ -32,6 +32,7 @@ from assistant_app.kernel.tables import TableFiles
 from assistant_app.kernel.think import SPOKEN_BUDGET_S, think_longer, wants_thinking
 from assistant_app.kernel.turn import (
     ERROR_NOTE,
+    OKAY,
     REFUSED,
     RESULT_NOTE,
     SpokenTurn,
@@ -42,18 +43,12 @@ from assistant_app.kernel.turn import (
     gave_up,
     joined,
     last_result,
+    taken_back,
     tool_failed,
 )
 from assistant_app.security.audit import ToolUse
 from assistant_app.security.demands import echoed, wanted
-from assistant_app.security.untrusted import (
-    Ask,
-    Attachment,
-    Untrusted,
-    decide,
-    must_ask,
-    refuse,
-)
+from assistant_app.security.untrusted import Ask, Attachment, Untrusted, decide, must_ask, refuse
 from assistant_app.tools.toolbox import ToolBox
 from models.constrained import opens_a_call
 from models.tool_calls import HeldReply
@@ -159,6 +154,10 @@ class ChatSession:
 
     def _turn(self, text: str, token: CancelToken, spoken: SpokenTurn | None) -> Iterator[str]:
         self._spoken, self._sent = spoken, []
+        if taken_back(text):  # "…, never mind.": nothing is done, run or remembered
+            self._finish([ChatMessage("user", text)], OKAY)
+            yield OKAY
+            return
         if self.memory is not None:
             self.memory.capture(text)
         self.untrusted.begin_turn()

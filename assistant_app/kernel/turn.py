@@ -129,3 +129,20 @@ def gave_up(turn: list[ChatMessage], steps: int) -> str:
 def joined(text: str, data: str) -> str:
     """A message and the data that came with it (attachments' fenced text)."""
     return f"{text}\n\n{data}" if data else text
+
+
+OKAY = "Okay."
+# "Never mind", "stop", "forget it"… said as a sentence or clause of its own at the end of a
+# message: the user took it back. Leading "oh", "no", "actually"… and a trailing "please" allowed.
+_LEAD = r"(?:(?:oh|ah|um|uh|actually|no|okay|ok|wait|sorry|please|just|so)[,\s]+)*"
+_CORE = (
+    r"(?:never[\s-]?mind|forget (?:it|that|about it)|cancel(?: (?:it|that))?|stop(?: (?:it|that))?"
+    r"|scratch that|that'?s enough|enough|don'?t bother|no need)(?:[,\s]+please)?"
+)
+_TAKEN_BACK = re.compile(rf"(?:^|[.,!;:]\s*){_LEAD}{_CORE}(?:[,\s]+{_LEAD}{_CORE})*[.!\s]*$", re.I)
+
+
+def taken_back(text: str) -> bool:
+    """Whether the message ends by taking itself back ("Tell me a story. Never mind.", "Stop,
+    never mind."): nothing is to be done. "How do I make it stop?" is a request."""
+    return bool(_TAKEN_BACK.search(text.strip()))
