@@ -48,6 +48,16 @@ def test_glued_words_are_split_and_known_words_names_and_codes_kept() -> None:
         assert correct(kept) == kept
 
 
+def test_a_looped_a_or_o_read_as_at_is_that_letter_where_it_makes_words() -> None:
+    assert respace("@UR shop") == "OUR shop"
+    assert respace("@bout us") == "About us"
+    assert respace("@dd item") == "Add item"
+    assert respace("@pen now") == "Open now"
+    assert respace("@RdeRnOW") == "ORdeR nOW"  # then recase: "Order nOW"
+    for kept in ("Follow us @bakery", "@home", "ann@example.com", "Email @ us", "@k"):
+        assert respace(kept) == kept
+
+
 def test_the_model_writes_only_the_implied_words_and_the_sketch_stays_data() -> None:
     model = FakeChatModel([' Yes, to 30 countries.\n2. "Thanks, it is on its way!"\n3. extra'])
     words = write_words(model, FAQ, CancelToken.never(), marker="abcd1234")

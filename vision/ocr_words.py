@@ -29,19 +29,9 @@ def respace(text: str) -> str:
     costs = word_costs()
     if costs is None:
         return text
-
-    def split_run(m: re.Match) -> str:
-        run = m.group(0)
-        if len(run) < 5 or run.lower() in costs:
-            return run
-        import wordninja
-
-        parts = wordninja.split(run)
-        if 2 <= len(parts) <= 4 and all(usual(p) for p in parts):
-            return " ".join(parts)
-        return run
-
-    text = re.sub(r"[^\W\d_]+", split_run, text)
+    # A looped A or O read as "@" at a word's start ("@bout", "@UR shop"); "@bakery" stays.
+    text = re.sub(r"(?<!\S)@([^\W\d_]{2,})", lambda m: _looped(m.group(1)), text)
+    text = re.sub(r"[^\W\d_]+", lambda m: _split_run(m.group(0)), text)
     text = re.sub(
         r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])",
         lambda m: " " if _glued_number(text, m.start()) else "",
@@ -50,6 +40,29 @@ def respace(text: str) -> str:
     text = re.sub(r"(?<=[^\W\d_]{2})([,;!?])(?=[^\W\d_]{2})", r"\1 ", text)
     # A letter O among digits is a zero ("2O minutes").
     return re.sub(r"\b(?=[\dO]*\d)[\dO]{2,}\b", lambda m: m.group(0).replace("O", "0"), text)
+
+
+def _split_run(run: str) -> str:
+    """A run of letters that is no word, split into the usual words it is made of."""
+    if len(run) < 5 or run.lower() in (word_costs() or {}):
+        return run
+    import wordninja
+
+    parts = wordninja.split(run)
+    return " ".join(parts) if 2 <= len(parts) <= 4 and all(usual(p) for p in parts) else run
+
+
+def _looped(letters: str) -> str:
+    """`letters` after an "@", with the A or the O it was before them when that makes a usual
+    word ("About", "Open") or usual words glued ("ORdeRnOW"), the commoner if both do."""
+    costs = word_costs() or {}
+    made = []
+    for letter in "AO":
+        word = letter + letters
+        split = _split_run(word).split()
+        if usual(word) or (len(split) > 1 and len(split[0]) > 1):  # not "A bakery"
+            made.append((costs.get(word.lower(), COMMON), word))
+    return min(made)[1] if made else "@" + letters
 
 
 def usual(word: str) -> bool:
