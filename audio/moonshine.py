@@ -97,7 +97,7 @@ class MoonshineSpeechToText:
         options.inter_op_num_threads = 1
         # Idle workers sleep, not spin: spinning, they kept both cores busy after each call, so
         # the end-of-turn judge that runs next took twice as long and the three sessions slowed
-        # one another (bench/turns.py; docs/BENCHMARKS.md).
+        # one another (bench/spinning.py, bench/turns.py; docs/BENCHMARKS.md).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.add_session_config_entry("session.inter_op.allow_spinning", "0")
 

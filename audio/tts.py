@@ -54,7 +54,7 @@ class PiperTextToSpeech:
         from piper.config import PiperConfig, SynthesisConfig
 
         # Idle workers sleep, not spin: spinning, they took both cores from the chat model
-        # writing the next sentence (13.9 -> 3.4 tokens a second; 6.3 sleeping).
+        # writing the next sentence (2.9-3.3 tokens a second; 4.9-5.7 sleeping: bench/spinning.py).
         options = ort.SessionOptions()
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.add_session_config_entry("session.inter_op.allow_spinning", "0")

@@ -115,7 +115,7 @@ class VoiceLoop:
         self._readying = threading.Thread(target=self._ready_next, name="ready", daemon=True)
         self._started_turns: set[int] = set()
         self._answered_turns: set[int] = set()
-        # The last turn, what was said, and when it was ended (the microphone's clock).
+        # The last turn and what was said in it.
         self._last: tuple[int, Utterance] | None = None
         self._joined: Utterance | None = None  # the start of a turn that went on
 
