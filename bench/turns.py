@@ -9,7 +9,9 @@ default tools) and, for "meaning", the real end-of-turn judge (and the loop's ru
 this machine is added to the stream's clock, as in the live loop. The same clips go through
 today's silence-only endpointer (400 ms).
 
-Reports: pause clips heard whole as one turn, fragments answered (cut-offs), turns never ended,
+Reports: pause clips heard whole as one turn (its audio, the detector's 320 ms pre-roll
+included, reaching back to within 0.1 s of the first sound and on to within 0.15 s of the last),
+fragments answered (cut-offs), turns never ended,
 and for complete clips the time from the end of speech to the end of the turn with its
 transcript ready (what the chat then starts from; the rest of the way to the first audio is the
 same for both methods), plus the judge's cost per pause. "meaning + repair" applies the live
@@ -39,6 +41,7 @@ from bench._common import machine_line, median, print_table  # noqa: E402
 from bench.ear_clips import CITIES, NAMES, at_snr, pink, voices  # noqa: E402
 
 RATE, FRAME = 16000, 512
+TAIL_S = 3 * FRAME / RATE  # the silence audio/endpoint.py keeps after the speech
 GOES_ON_S = 2.0  # as assistant_app/voice/loop.py
 GOES_ON_BEFORE_S = 1.5  # counted from the turn being ended
 ANSWER_S = 1.0  # end of a turn -> its answer's first sound, at the quickest (bench/voice_tasks.py)
@@ -81,6 +84,8 @@ class Clip:
     turns: dict[str, list[tuple[float, float, float]]] = field(default_factory=dict)
     costs: list[float] = field(default_factory=list)
     judged: list[tuple[str, float]] = field(default_factory=list)
+    # A turn's start (the VAD's) -> where its audio begins: the detector's pre-roll before it.
+    reach: dict[float, float] = field(default_factory=dict)
 
 
 def make_clips(seed: int, paused: int, whole: int, config, store) -> list[Clip]:  # noqa: ANN001
@@ -170,6 +175,8 @@ def run(clip: Clip, method: str, stt, vad, judge, config, threshold: float) -> N
                 stt.transcribe(event.audio, "en", EXPECTED)
                 ready = max(now, busy_until) + time.perf_counter() - start
             turns.append((event.start_s, event.end_s, ready))
+            # The audio ends ~3 frames (TAIL_S) after the speech: what is before is pre-roll.
+            clip.reach[event.start_s] = event.end_s + TAIL_S - len(event.audio) / RATE
     clip.turns[method] = turns
 
 
@@ -206,7 +213,7 @@ def score(clips: list[Clip], method: str) -> tuple:
         turns = c.turns[method]
         return (
             len(turns) == 1
-            and turns[0][0] <= c.speech[0] + 0.1
+            and c.reach.get(turns[0][0], turns[0][0]) <= c.speech[0] + 0.1
             and turns[0][1] >= c.speech[1] - 0.15
         )
 
@@ -254,7 +261,9 @@ def main(argv: list[str] | None = None) -> None:
         if args.verbose:
             turns = {m: [tuple(round(x, 2) for x in t) for t in ts] for m, ts in clip.turns.items()}
             span = f"speech {clip.speech[0]:.2f}-{clip.speech[1]:.2f}"
-            print(clip.name, clip.voice, repr(clip.text), span, turns, clip.judged, flush=True)
+            reach = sorted({round(x, 2) for x in clip.reach.values()})
+            print(clip.name, clip.voice, repr(clip.text), span, turns, clip.judged,
+                  f"audio from {reach}", flush=True)  # fmt: skip
     print()
     print_table(["end of turn by", "pause clips heard whole", "cut at the pause",
                  "complete answered once", "never ended", "end of speech -> turn ready, median s",
