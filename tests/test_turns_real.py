@@ -1,6 +1,7 @@
 """Turn-taking with the real models through `assistant talk --input`: a question with a
 pause mid-sentence is answered once and whole; a complete one is answered as soon as the
-judge says it is finished, not after the cap."""
+judge says it is finished, not after the cap; a pause the judge took for the end is repaired
+when the user goes on (one user turn in the saved conversation)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 
 from assistant_app.core.cancel import CancelToken
 from assistant_app.core.config import Config
+from assistant_app.storage.history_db import DB_NAME, ConversationStore
 from audio.wav import resample, write_wav
 from tests.test_cli import assistant
 
@@ -66,3 +68,18 @@ def test_a_complete_question_ends_the_turn_at_once(tmp_path: Path, real_store, s
     stdout, replies, log = talk(tmp_path, real_store, say("What is the capital of France?"))
     assert len(replies) == 1 and "paris" in replies[0].lower(), replies
     assert "end the turn" in log, log[-2000:]  # ended by the judge, not after 2.5 s of silence
+
+
+def test_a_misjudged_pause_is_repaired(tmp_path: Path, real_store, say) -> None:
+    # "Tell me a joke" is a whole request: the judge ends the turn in the pause. The rest comes
+    # ~0.6 s after the words (0.4 s between the clips), before the answer is heard (this
+    # `--input` loop has no echo canceller: once its answer plays, it cannot hear the user).
+    stdout, _, log = talk(
+        tmp_path, real_store, say("Tell me a joke", "about a penguin.", pause_s=0.4)
+    )
+    assert "end the turn" in log and "continues that turn" in log, log[-3000:]
+    with ConversationStore(tmp_path / "data" / DB_NAME) as saved:
+        messages = saved.messages(saved.latest())
+    users = [m.content for m in messages if m.role == "user"]
+    assert len(users) == 1 and "joke" in users[0].lower() and "penguin" in users[0].lower(), users
+    assert messages[-1].role == "assistant" and messages[-1].content, stdout
