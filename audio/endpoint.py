@@ -9,6 +9,10 @@ import numpy as np
 from assistant_app.core.config import VadConfig
 from assistant_app.core.messages import SpeechStarted, Utterance
 
+# Frames of the trailing silence an utterance keeps (~100 ms): less audio for STT, no clipped
+# ending. bench/turns.py reads it to know where a turn's audio ends.
+KEPT_SILENCE_FRAMES = 3
+
 
 class TurnDetector:
     """A small state machine over VAD probabilities, one 32 ms frame at a time.
@@ -108,9 +112,9 @@ class TurnDetector:
 
     def _utterance(self, end_s: float, *, tentative: bool) -> Utterance:
         speech_end = end_s - self._silent_run * self.frame_s
-        # Keep ~100 ms of the trailing silence: less audio for STT, no clipped ending; the
-        # same cut for tentative and final utterances, so a tentative transcript can be reused.
-        keep = len(self._frames) - max(0, self._silent_run - 3)
+        # The same cut for tentative and final utterances, so a tentative transcript can be
+        # reused.
+        keep = len(self._frames) - max(0, self._silent_run - KEPT_SILENCE_FRAMES)
         audio = np.concatenate(self._frames[:keep])
         return Utterance(audio, self._start_s, speech_end, tentative=tentative)
 

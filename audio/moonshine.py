@@ -18,7 +18,7 @@ import numpy as np
 from assistant_app.core.messages import Segment, Transcript
 from audio.biasing import WORD, PhraseBias, phrases_of
 from audio.numerals import with_digits
-from audio.vad import SileroVoiceActivityDetector
+from audio.vad import SileroVoiceActivityDetector, sleeping_options
 
 log = logging.getLogger(__name__)
 
@@ -92,14 +92,9 @@ class MoonshineSpeechToText:
 
         self._vad = vad  # its own: the silence around the speech is cut off first
 
-        options = ort.SessionOptions()
+        options = sleeping_options()  # or the judge run next waits for its spinning workers
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
-        # Idle workers sleep, not spin: spinning, they kept both cores busy after each call, so
-        # the end-of-turn judge that runs next took twice as long and the three sessions slowed
-        # one another (bench/spinning.py, bench/turns.py; docs/BENCHMARKS.md).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
 
         def session(name: str) -> ort.InferenceSession:
             return ort.InferenceSession(

@@ -14,6 +14,7 @@ import numpy as np
 from assistant_app.core.cancel import CancelToken
 from assistant_app.core.config import TtsConfig
 from assistant_app.core.errors import ConfigError, ModelUnavailable
+from audio.vad import sleeping_options
 from models.store import ModelStore
 
 
@@ -53,11 +54,8 @@ class PiperTextToSpeech:
         from piper import PiperVoice
         from piper.config import PiperConfig, SynthesisConfig
 
-        # Idle workers sleep, not spin: spinning, they took both cores from the chat model
-        # writing the next sentence (2.9-3.3 tokens a second; 4.9-5.7 sleeping: bench/spinning.py).
-        options = ort.SessionOptions()
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+        # Sleeping, its idle workers leave the cores to the chat model writing the next sentence.
+        options = sleeping_options()
         config = json.loads(Path(f"{model_path}.json").read_text(encoding="utf-8"))
         self._voice = PiperVoice(
             session=ort.InferenceSession(model_path, options, providers=["CPUExecutionProvider"]),

@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from assistant_app.core.config import VadConfig
 from assistant_app.core.errors import ConfigError
 from models.store import ModelStore
 
+if TYPE_CHECKING:
+    import onnxruntime as ort
+
 CONTEXT_SAMPLES = 64  # Silero v5+ sees the tail of the previous frame in front of each frame
+
+
+def sleeping_options() -> ort.SessionOptions:
+    """onnxruntime session options whose idle worker threads sleep, not spin. Spinning, they kept
+    both cores busy after each call: the end-of-turn judge run after Moonshine took twice as
+    long, and the chat model wrote 2.9-3.3 tokens a second beside Piper instead of 4.9-5.7
+    (bench/spinning.py, docs/BENCHMARKS.md)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    return options
 
 
 class SileroVoiceActivityDetector:

@@ -37,12 +37,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant_app.kernel.expected import expected_for  # noqa: E402
+from assistant_app.voice.loop import GOES_ON_S  # noqa: E402
+from audio.endpoint import KEPT_SILENCE_FRAMES  # noqa: E402
 from bench._common import machine_line, median, print_table  # noqa: E402
 from bench.ear_clips import CITIES, NAMES, at_snr, pink, voices  # noqa: E402
 
 RATE, FRAME = 16000, 512
-TAIL_S = 3 * FRAME / RATE  # the silence audio/endpoint.py keeps after the speech
-GOES_ON_S = 2.0  # as assistant_app/voice/loop.py
+TAIL_S = KEPT_SILENCE_FRAMES * FRAME / RATE  # the silence kept after the speech
 GOES_ON_BEFORE_S = 1.5  # counted from the turn being ended
 ANSWER_S = 1.0  # end of a turn -> its answer's first sound, at the quickest (bench/voice_tasks.py)
 SOUND_S = 1.0  # how long the shortest answer sounds (a few words): it is playing until then
@@ -175,7 +176,7 @@ def run(clip: Clip, method: str, stt, vad, judge, config, threshold: float) -> N
                 stt.transcribe(event.audio, "en", EXPECTED)
                 ready = max(now, busy_until) + time.perf_counter() - start
             turns.append((event.start_s, event.end_s, ready))
-            # The audio ends ~3 frames (TAIL_S) after the speech: what is before is pre-roll.
+            # The audio ends TAIL_S after the speech: what is before is pre-roll.
             clip.reach[event.start_s] = event.end_s + TAIL_S - len(event.audio) / RATE
     clip.turns[method] = turns
 

@@ -166,6 +166,18 @@ def test_moonshine_hears_no_words_in_silence(moonshine) -> None:
 
 
 @pytest.mark.models
+def test_the_onnx_sessions_of_the_voice_sleep_when_idle(moonshine, real_store) -> None:
+    from audio.tts import create_text_to_speech
+
+    piper = create_text_to_speech(Config().replace("tts", engine="piper").tts, real_store)
+    sessions = [moonshine._encoder, moonshine._first, moonshine._step, piper._voice.session]
+    for session in sessions:
+        options = session.get_session_options()
+        for key in ("session.intra_op.allow_spinning", "session.inter_op.allow_spinning"):
+            assert options.get_session_config_entry(key) == "0"
+
+
+@pytest.mark.models
 def test_another_language_is_heard_by_whisper(real_store) -> None:
     from audio.stt import FasterWhisperSpeechToText, create_speech_to_text
 
