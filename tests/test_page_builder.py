@@ -95,6 +95,21 @@ def test_the_model_is_asked_only_for_what_the_sketch_implies() -> None:
     assert parse_lines(echoed, 1) == {1: "Soloct is selected."}
 
 
+def test_buttons_given_the_same_words_each_show_their_own() -> None:
+    # Three buttons, one under another below one text, the model writing the same thank-you
+    # for each: the second gets the text above it added, the third (which would then repeat
+    # it) a number.
+    layout = SketchLayout.from_elements(
+        [Element("text", "No ads", Box(0.1, 0.1, 0.4, 0.15))]
+        + [Element("button", f"Buy {n}", Box(0.1, 0.3 + 0.15 * n, 0.3, 0.4 + 0.15 * n))
+           for n in range(3)]
+    )  # fmt: skip
+    same = "Thank you for your order."
+    page = build_page(layout, Fillers({f"buy-{n}": same for n in range(3)}))
+    shown = re.findall(r"textContent = '([^']*)'", page)
+    assert len(shown) == 3 and len(set(shown)) == 3 and shown[0] == same, shown
+
+
 pytest.importorskip("playwright", reason="playwright is not installed: pip install playwright")
 if not any(shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")):
     pytest.skip("no chromium binary (apt-get install chromium)", allow_module_level=True)
@@ -129,3 +144,30 @@ def test_pages_built_from_generated_layouts_render_without_errors_and_work(
         assert score.kinds_right, (where, score.wrong_counts)
         assert score.position >= 0.9, where
         assert all(ok for _, _, ok in score.behaviours), (where, score.behaviours)
+
+
+@pytest.mark.parametrize(
+    ("texts", "shown"),
+    [
+        (["Fresh milk daily", "Rye bread"], "Found on this page: Fresh milk daily"),
+        (["Rye bread", "Sourdough"], "No results for “milk”."),
+    ],
+)
+def test_a_search_button_searches_the_page_for_what_is_typed(
+    renderer: PageRenderer, texts: list[str], shown: str
+) -> None:
+    layout = SketchLayout.from_elements(
+        [
+            Element("heading", "Corner Bakery", Box(0.1, 0.05, 0.6, 0.12)),
+            Element("input", "Search", Box(0.1, 0.2, 0.6, 0.28)),
+            Element("button", "Search", Box(0.65, 0.2, 0.85, 0.28)),
+            *(Element("text", t, Box(0.1, 0.4 + 0.1 * n, 0.6, 0.45 + 0.1 * n))
+              for n, t in enumerate(texts)),
+        ]
+    )  # fmt: skip
+    assert [r.kind for r in roles(layout).values()] == ["search"]
+    assert wants_words(layout) == []  # no thank-you to write for a search
+    page = renderer.render(build_page(layout))
+    assert not page.page_errors and not page.console_errors, page.page_errors
+    (first, *_) = [c for c in page.clicks if c.label == "Search"]  # the page's words: "milk"
+    assert first.new_text == (shown,)

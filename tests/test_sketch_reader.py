@@ -249,6 +249,22 @@ def test_classify_underlined_heading_is_not_an_input() -> None:
     assert sorted(e.kind for e in elements) == ["heading", "text"]
 
 
+def test_a_menu_read_as_one_line_above_the_title_is_a_menu() -> None:
+    menu = _line("Store Blog Help Jobs", 700, 60, 1000, 120)
+    title = _line("Golden Cafe", 60, 240, 380, 340)
+    body = [_line("Fresh coffee every Sunday", 60, 500 + 80 * n, 500, 550 + 80 * n)
+            for n in range(3)]  # fmt: skip
+    elements = classify([], [menu, title, *body], (1100, 1300))
+    assert ("nav", "Store  Blog  Help  Jobs") in [(e.kind, e.text) for e in elements]
+    assert ("heading", "Golden Cafe") in [(e.kind, e.text) for e in elements]
+    # The same words with nothing larger below them: a title, not a menu.
+    alone = classify([], [menu, *body], (1100, 1300))
+    assert [e.kind for e in alone if e.text == "Store Blog Help Jobs"] == ["heading"]
+    # Capitalised words that are no menu ("Open 9 To 5") stay as they are.
+    hours = _line("Open Daily 9 To 5", 700, 60, 1000, 120)
+    assert "nav" not in [e.kind for e in classify([], [hours, title, *body], (1100, 1300))]
+
+
 def test_blank_page_is_refused_before_ocr() -> None:
     reader = ScriptedText([])
     with pytest.raises(UserVisibleError, match="blank") as info:

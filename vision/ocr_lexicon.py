@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from vision.ocr_words import SHORT_WORDS, near_words, usual, word_costs
+from vision.page_roles import ACTION_WORDS
 
 BLANK = 0  # the CTC "no letter" index (RapidOCR puts it first)
 # How much less belief a dictionary word may have than the misreading it replaces
@@ -59,8 +60,10 @@ class LineBelief:
             and (_part(first[2]) or _part(second[2]))
         ]
         singles = [word for word in words if _worth_a_look(word[2])]
+        # A usual or two-letter first word may be a button's verb misread ("Las in", "Co").
+        first = words[:1] if words and _may_be_an_action(words[0][2]) else []
         out: dict[str, str] = {}
-        if not (pairs or singles) or len(self.columns) != len(self.text):
+        if not (pairs or singles or first) or len(self.columns) != len(self.text):
             return out  # nothing to look at, or a decoder that reads otherwise than greedily
         split: set[int] = set()
         for (s1, _, a), (s2, e2, b) in pairs:
@@ -76,6 +79,10 @@ class LineBelief:
             better = self._best(word, self._span(start, end), _candidates(word))
             if better:
                 out[word] = better
+        for start, end, word in first:
+            if start not in split and word not in out:
+                if better := self._best(word, self._span(start, end), _actions_near(word)):
+                    out[word] = better
         return out
 
     def _span(self, start: int, end: int) -> np.ndarray:
@@ -136,6 +143,31 @@ def _worth_a_look(word: str) -> bool:
         return False
     letters = sum(ch.isalpha() for ch in word)
     return letters >= len(word) - 1 and not usual(word)
+
+
+def _may_be_an_action(word: str) -> bool:
+    """A usual word, or two letters ("Co"), not itself one of the action words."""
+    low = word.lower()
+    return word.isalpha() and low not in ACTION_WORDS and (len(low) == 2 or usual(low))
+
+
+def _actions_near(word: str) -> list[str]:
+    """The action words two edits or fewer from `word` (one for two letters), in its case."""
+    low = word.lower()
+    near = [a for a in ACTION_WORDS if _distance(low, a) <= (1 if len(low) <= 2 else 2)]
+    if word.isupper():
+        return [a.upper() for a in near]
+    return [a.capitalize() if word[0].isupper() else a for a in near]
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance: the fewest deletions, insertions and replacements from a to b."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        diagonal, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (ca != cb))
+    return row[-1]
 
 
 def _rare(word: str) -> bool:

@@ -242,6 +242,19 @@ class _Writer:
                 f"$('{role.name}-result').textContent = empty.length ? "
                 f"'Please fill in: ' + empty.join(', ') + '.' : '{_js(thanks)}'; }});"
             )
+        if role.kind == "search":  # the page's own lines that hold the words typed
+            field = self.ids[role.fields[0]]
+            return (
+                f"{b}.addEventListener('click', (event) => {{ event.preventDefault(); "
+                f"const input = $('{field}'); const out = $('{role.name}-result'); "
+                "const words = input.value.trim(); if (!words) { out.textContent = "
+                "'Type what to search for.'; input.focus(); return; } const hits = "
+                "[...document.querySelectorAll('h1, h2, h3, p, li, a, label')].filter((e) => "
+                "!e.matches('[role=status]') && e.offsetParent !== null && e.textContent"
+                ".toLowerCase().includes(words.toLowerCase())).map((e) => e.textContent.trim()); "
+                "out.textContent = hits.length ? 'Found on this page: ' + hits.slice(0, 3)"
+                ".join(' · ') : 'No results for “' + words + '”.'; });"
+            )
         message = self.words(i, f"{self.els[i].text}: done.")
         return (
             f"{b}.addEventListener('click', () => {{ "
@@ -254,7 +267,9 @@ class _Writer:
         text = self.fill.get(self.plan[i].name, default)
         if text in self.shown:
             about = nearby_text(self.layout, i)
-            text = f"{text} ({about})" if about and about not in text else f"{text} ({i + 1})"
+            tries = [f"{text} ({about})"] if about and about not in text else []
+            tries += [f"{text} ({n})" for n in range(i + 1, i + 2 + len(self.shown))]
+            text = next(t for t in tries if t not in self.shown)
         self.shown.add(text)
         return text
 

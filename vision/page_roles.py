@@ -15,18 +15,27 @@ ROLE_PATTERNS = (
     ("submit", r"submit|sign ?up|log ?in|sign ?in|send|register|subscribe|save|join|search|go\b"),
     ("clear", r"clear|reset|delete|remove"),
 )
+# The first words of the labels that give a button something to do: the OCR reads a line's
+# first word as one of these when the recogniser saw it nearly as well as the usual word it
+# read ("Las in" -> "Log in", "Road more" -> "Read more"; vision/ocr_lexicon.py).
+ACTION_WORDS = (
+    "add", "answer", "clear", "delete", "details", "expand", "go", "join", "log", "more",
+    "read", "register", "remove", "reset", "reveal", "save", "search", "send", "show", "sign",
+    "submit", "subscribe",
+)  # fmt: skip
 TAB_LABEL_MAX = 14  # a row of short buttons with no submit among them is a row of tabs
+SEARCH = r"search|find|look ?up"  # a submit that searches the page for the input beside it
 
 
 @dataclass(frozen=True)
 class Role:
-    """What one button does: `kind` is reveal, add, submit, clear, tab or message; `name` is
-    the id stem every element it acts on shares (its own id is name + "-button")."""
+    """What one button does: `kind` is reveal, add, submit, search, clear, tab or message;
+    `name` is the id stem every element it acts on shares (its own id is name + "-button")."""
 
     kind: str
     name: str
     tabs: tuple[int, ...] = ()  # for a tab: every tab of its row, in order (element indices)
-    fields: tuple[int, ...] = ()  # inputs it reads (add: the one; submit: its form's)
+    fields: tuple[int, ...] = ()  # inputs it reads (add, search: the one; submit: its form's)
 
 
 def parents(layout: SketchLayout) -> list[int]:
@@ -67,9 +76,11 @@ def roles(layout: SketchLayout) -> dict[int, Role]:
             continue
         kind = _role_of(e.text)
         fields: tuple[int, ...] = ()
+        near = _nearest_input(layout, parent, i) if kind in ("add", "submit") else -1
         if kind == "add":
-            near = _nearest_input(layout, parent, i)
             kind, fields = ("add", (near,)) if near >= 0 else ("message", ())
+        elif kind == "submit" and near >= 0 and re.search(SEARCH, e.text, re.I):
+            kind, fields = "search", (near,)
         elif kind == "submit":
             fields = tuple(
                 j
@@ -97,8 +108,8 @@ def _within(parent: list[int], i: int, container: int) -> bool:
 
 
 def _nearest_input(layout: SketchLayout, parent: list[int], button: int) -> int:
-    """The input an "Add" button reads: one in its row, else the closest one above it in
-    its container; -1 when there is none."""
+    """The input an "Add" or "Search" button reads: one in its row, else the closest one
+    above it in its container; -1 when there is none."""
     els, b = layout.elements, layout.elements[button].box
     fields = [j for j, e in enumerate(els) if e.kind in ("input", "textarea")]
     beside = [j for j in fields if same_row(els[j].box, b)]

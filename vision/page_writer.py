@@ -67,6 +67,9 @@ DOES = {
     "submit": "submits the form: the click calls event.preventDefault(); if a required field "
     'is empty it shows an error message, otherwise a thank-you message, in <p id="{id}-result"> '
     "below the button",
+    "search": "searches the page: the click calls event.preventDefault() and shows, in "
+    '<p id="{id}-result"> below the button, the page\'s lines that hold the typed words, or '
+    '"No results for …"',
     "clear": "clears the inputs or items",
 }
 TABS = (

@@ -340,6 +340,12 @@ def longest_run(flags: np.ndarray) -> int:
 # Pixel-box geometry for the sketch reader.
 
 
+def enclosing(boxes: list[PixelBox]) -> PixelBox:
+    """The smallest box holding every one of `boxes`."""
+    x0s, y0s, x1s, y1s = zip(*boxes, strict=True)
+    return (min(x0s), min(y0s), max(x1s), max(y1s))
+
+
 def inside(inner: PixelBox, outer: PixelBox, share: float = 0.9) -> bool:
     area = box_area(inner)
     return area > 0 and intersection(inner, outer) >= share * area

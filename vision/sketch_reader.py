@@ -21,6 +21,7 @@ from vision.shapes import (
     box_area,
     box_height,
     box_width,
+    enclosing,
     find_shapes,
     ink_masks,
     inside,
@@ -356,19 +357,18 @@ def _take_label(box: PixelBox, texts: list[_Item], side: str) -> str:
 def _nav_rows(free: list[_Item], page_h: int) -> list[_Item]:
     """Three or more short words side by side near the top are a navigation bar: three texts
     of a word or two, or two texts apart whose words, three or more, are each a capitalised
-    menu word ("Music" and "News Help" when the reader took two menu words for one text)."""
+    menu word ("Music" and "News Help" when the reader took two menu words for one text), or
+    one such text above the title."""
     out = []
     top = [t for t in free if not t.used and t.box[3] <= NAV_TOP * page_h]
     for row in _rows(top):
-        if _menu(row):
+        if len(row) == 1 and _menu_line(row[0], free):
+            row[0].used = True
+            out.append(_Item("nav", row[0].box, "  ".join(row[0].text.split())))
+        elif _menu(row):
             for t in row:
                 t.used = True
-            box = (
-                min(t.box[0] for t in row),
-                min(t.box[1] for t in row),
-                max(t.box[2] for t in row),
-                max(t.box[3] for t in row),
-            )
+            box = enclosing([t.box for t in row])
             out.append(_Item("nav", box, "  ".join(t.text for t in row)))
     return out
 
@@ -380,6 +380,16 @@ def _menu(row: list[_Item]) -> bool:
     words = [w for t in row for w in t.text.split()]
     menu = len(row) >= 2 and len(words) >= 3 and all(_menu_word(w) for w in words)
     return (len(short) >= 3 and len(short) == len(row)) or menu
+
+
+def _menu_line(item: _Item, free: list[_Item]) -> bool:
+    """A menu read as one line ("Store Blog Help Jobs"): three words or more, capitalised, all
+    menu words but one, above a larger line (the page's title, under its menu)."""
+    words = item.text.split()
+    menu = sum(_menu_word(w) for w in words) >= len(words) - 1 >= 2
+    capitals = all(w[:1].isupper() and len(w) <= 12 for w in words)
+    larger = [t for t in free if t.glyph_height >= TITLE_RATIO * item.glyph_height]
+    return menu and capitals and any(t.box[1] >= item.box[3] for t in larger)
 
 
 def _letter(box: PixelBox, text: str) -> float:
