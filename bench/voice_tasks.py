@@ -207,7 +207,12 @@ ASK_AGAIN = re.compile(
 
 
 def run_batch(
-    tasks: list[Task], model: str, work: Path, notes: dict[str, str], stt: str = ""
+    tasks: list[Task],
+    model: str,
+    work: Path,
+    notes: dict[str, str],
+    stt: str = "",
+    beam: int | None = None,
 ) -> None:
     """One `assistant talk --input …` run over the batch, in a fresh data dir; with `notes`,
     the current assistant has them as its knowledge folder."""
@@ -217,7 +222,8 @@ def run_batch(
     data = work / "data"
     config = work / "config.toml"
     models = models_dir(load_config())
-    voice = f'\n[voice]\nstt_model = "{stt}"\n' if stt else ""
+    voice = "\n[voice]\n" + (f'stt_model = "{stt}"\n' if stt else "")
+    voice += f"stt_beam_size = {beam}\n" if beam is not None else ""
     config.write_text(f'[models]\ndir = "{models}"\n\n[llm]\nmodel = "{model}"\n{voice}')
     env = {**os.environ, "ASSISTANT_DATA_DIR": str(data), "ASSISTANT_CONFIG": str(config)}
     # The user has allowed python (as `chat --allow python` or "Always allow" would).
@@ -338,13 +344,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", action="append", default=[], help="chat model (repeatable)")
     parser.add_argument("--per-category", type=int, default=5)
     parser.add_argument("--stt", default="", help="[voice] stt_model (default: the config's)")
+    parser.add_argument("--stt-beam", type=int, default=None, help="[voice] stt_beam_size")
     parser.add_argument("--keep", type=Path, help="keep clips, replies and data dirs here")
     parser.add_argument("--json", type=Path, help="write every result here")
     parser.add_argument("--only", default="", help="categories to run, comma-separated")
     args = parser.parse_args(argv)
     models = args.model or ["qwen2.5-coder-1.5b-instruct"]
     print(machine_line())
-    print(f"seed {args.seed}; models {', '.join(models)}; stt {args.stt or '(configured)'}")
+    beam = "(configured)" if args.stt_beam is None else args.stt_beam
+    print(f"seed {args.seed}; models {', '.join(models)}; stt {args.stt or '(configured)'}, "
+          f"beam {beam}")  # fmt: skip
     work = args.keep or Path(tempfile.mkdtemp(prefix="voice-tasks-"))
     everything = {}
     for model in models:
@@ -362,7 +371,8 @@ def main(argv: list[str] | None = None) -> None:
             folder = work / model / category
             shutil.rmtree(folder, ignore_errors=True)
             print(f"{model}: {len(chosen)} {category} questions ...", file=sys.stderr, flush=True)
-            run_batch(chosen, model, folder, notes if category == "notes" else {}, args.stt)
+            notes_here = notes if category == "notes" else {}
+            run_batch(chosen, model, folder, notes_here, args.stt, args.stt_beam)
         for task in tasks:
             judge(task)
         report(model, tasks)

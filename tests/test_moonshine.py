@@ -107,6 +107,57 @@ def test_a_missing_converter_package_says_how_to_get_it(tmp_path, monkeypatch) -
         moonshine_graphs(store, "moonshine-base-en", say=lambda line: None)
 
 
+class _Decoder:
+    """A stand-in for Moonshine's decoder graphs: the next token's probabilities depend on the
+    tokens so far, which it keeps in its "cache" (so a beam that reorders readings must
+    reorder their caches too)."""
+
+    NEXT = {  # tokens so far -> {next token: probability}; 2 ends the reading
+        (): {3: 0.55, 4: 0.45},  # "a" looks likelier first ...
+        (3,): {5: 0.3, 6: 0.3, 2: 0.4},  # ... but nothing after it is sure
+        (4,): {5: 0.9, 2: 0.1},  # "b c" is sure after "b"
+        (4, 5): {2: 0.95, 6: 0.05},
+    }
+
+    def __init__(self, first: bool) -> None:
+        self.first = first
+
+    def run(self, outputs, feeds):  # noqa: ANN001, ANN201
+        if self.first:
+            so_far, enc = np.zeros((1, 0), np.int64), feeds["encoder_hidden_states"]
+        else:
+            so_far = np.concatenate([feeds["past.decoder"], feeds["input_ids"]], axis=1)
+            enc = feeds["past.encoder"]
+        logits = np.full((len(so_far), 1, 7), np.log(1e-6))
+        for row, tokens in enumerate(so_far):
+            for token, p in self.NEXT.get(tuple(int(t) for t in tokens), {2: 1.0}).items():
+                logits[row, 0, token] = np.log(p)
+        return [logits, so_far, enc]
+
+
+def _engine(beam_size: int):  # noqa: ANN202
+    from audio.biasing import PhraseBias
+    from audio.moonshine import MoonshineSpeechToText
+
+    engine = MoonshineSpeechToText.__new__(MoonshineSpeechToText)
+    engine._beam_size = beam_size
+    engine._vocab = [b"<unk>", b"<s>", b"</s>", *(("\u2581" + w).encode() for w in "abcd")]
+    engine._encoder = type("E", (), {"run": lambda self, o, f: [np.zeros((1, 4, 416))]})()
+    engine._first, engine._step = _Decoder(first=True), _Decoder(first=False)
+    engine._outputs = ["logits", "now.decoder", "now.encoder"]
+    engine._cache = ["past.decoder", "past.encoder"]
+    engine._prompt, engine._bias = "", PhraseBias(engine._vocab, [])
+    return engine
+
+
+def test_beam_search_finds_the_reading_greedy_decoding_walks_past() -> None:
+    audio = np.zeros(RATE, np.float32)
+    assert _engine(beam_size=1)._decode(audio)[0] == "a"
+    text, logprob = _engine(beam_size=2)._decode(audio)
+    assert text == "b c"
+    assert np.isclose(logprob, (np.log(0.45) + np.log(0.9)) / 2, atol=1e-4)
+
+
 # -- with the real model --------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def moonshine(real_store):
@@ -144,6 +195,17 @@ def test_moonshine_hears_a_spoken_request(moonshine, say) -> None:
     heard = moonshine.transcribe(say("Remind me to water the tomatoes on Friday."))
     assert words(heard.text) == ["remind", "me", "to", "water", "the", "tomatoes", "on", "friday"]
     assert heard.language == "en" and heard.segments[0].avg_logprob > -1.0
+
+
+@pytest.mark.models
+def test_moonshine_with_a_beam_hears_a_spoken_request(real_store, say) -> None:
+    from audio.stt import create_speech_to_text
+
+    config = Config().replace("stt", model="moonshine-base-en", language="en", beam_size=4)
+    beam = create_speech_to_text(config.stt, real_store)
+    assert beam._beam_size == 4
+    heard = beam.transcribe(say("Convert ninety inches to centimetres, please."))
+    assert words(heard.text) == ["convert", "90", "inches", "to", "centimeters", "please"]
 
 
 @pytest.mark.models
