@@ -39,12 +39,9 @@ def machine_line() -> str:
 
 def word_edits(reference: Sequence[str], hypothesis: Sequence[str]) -> int:
     """Word-level edit distance (substitutions, insertions, deletions)."""
-    row = list(range(len(hypothesis) + 1))
-    for i, r in enumerate(reference, 1):
-        prev, row[0] = row[0], i
-        for j, h in enumerate(hypothesis, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return row[-1]
+    from vision.ocr_words import edit_distance
+
+    return edit_distance(reference, hypothesis)
 
 
 def median(values: Sequence[float]) -> float:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from vision.ocr_words import SHORT_WORDS, near_words, usual, word_costs
+from vision.ocr_words import SHORT_WORDS, edit_distance, near_words, usual, word_costs
 from vision.page_roles import ACTION_WORDS
 
 BLANK = 0  # the CTC "no letter" index (RapidOCR puts it first)
@@ -154,20 +154,10 @@ def _may_be_an_action(word: str) -> bool:
 def _actions_near(word: str) -> list[str]:
     """The action words two edits or fewer from `word` (one for two letters), in its case."""
     low = word.lower()
-    near = [a for a in ACTION_WORDS if _distance(low, a) <= (1 if len(low) <= 2 else 2)]
+    near = [a for a in ACTION_WORDS if edit_distance(low, a) <= (1 if len(low) <= 2 else 2)]
     if word.isupper():
         return [a.upper() for a in near]
     return [a.capitalize() if word[0].isupper() else a for a in near]
-
-
-def _distance(a: str, b: str) -> int:
-    """Levenshtein distance: the fewest deletions, insertions and replacements from a to b."""
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        diagonal, row[0] = row[0], i
-        for j, cb in enumerate(b, 1):
-            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (ca != cb))
-    return row[-1]
 
 
 def _rare(word: str) -> bool:

@@ -10,6 +10,7 @@ import functools
 import logging
 import re
 import string
+from collections.abc import Hashable, Sequence
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +157,17 @@ def near_words(word: str, *, two_edits: bool = False) -> set[str]:
     if two_edits:
         near |= {e2 for e1 in near for e2 in edits(e1)}
     return {w for w in near if costs.get(w, 99.0) <= LIKELY}
+
+
+def edit_distance(a: Sequence[Hashable], b: Sequence[Hashable]) -> int:
+    """Levenshtein distance: the fewest deletions, insertions and replacements from a to b
+    (letters of words, or words of sentences)."""
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        diagonal, row[0] = row[0], i
+        for j, y in enumerate(b, 1):
+            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (x != y))
+    return row[-1]
 
 
 def edits(word: str) -> set[str]:
