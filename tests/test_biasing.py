@@ -96,9 +96,8 @@ def test_a_session_expects_its_tools_units_and_the_names_in_its_notes(
 def moonshine(real_store):
     from audio.stt import create_speech_to_text
 
-    return create_speech_to_text(
-        Config().replace("stt", model="moonshine-base-en", language="en").stt, real_store
-    )
+    config = Config().replace("stt", model="moonshine-base-en", language="en", beam_size=1)
+    return create_speech_to_text(config.stt, real_store)  # greedy, as voice turns hear
 
 
 def espeak(text: str, voice: str, wpm: int, tmp_path) -> np.ndarray:  # noqa: ANN001

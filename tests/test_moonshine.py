@@ -163,9 +163,8 @@ def test_beam_search_finds_the_reading_greedy_decoding_walks_past() -> None:
 def moonshine(real_store):
     from audio.stt import create_speech_to_text
 
-    return create_speech_to_text(
-        Config().replace("stt", model="moonshine-base-en", language="en").stt, real_store
-    )
+    config = Config().replace("stt", model="moonshine-base-en", language="en", beam_size=1)
+    return create_speech_to_text(config.stt, real_store)  # greedy, as voice turns hear
 
 
 @pytest.fixture(scope="module")

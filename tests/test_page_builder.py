@@ -147,20 +147,21 @@ def test_pages_built_from_generated_layouts_render_without_errors_and_work(
 
 
 @pytest.mark.parametrize(
-    ("texts", "shown"),
+    ("label", "texts", "shown"),
     [
-        (["Fresh milk daily", "Rye bread"], "Found on this page: Fresh milk daily"),
-        (["Rye bread", "Sourdough"], "No results for “milk”."),
+        ("Search", ["Fresh milk daily", "Rye bread"], "Found on this page: Fresh milk daily"),
+        ("Search", ["Rye bread", "Sourdough"], "No results for “milk”."),
+        ("Find", ["Rye bread", "Milk rolls"], "Found on this page: Milk rolls"),
     ],
 )
 def test_a_search_button_searches_the_page_for_what_is_typed(
-    renderer: PageRenderer, texts: list[str], shown: str
+    renderer: PageRenderer, label: str, texts: list[str], shown: str
 ) -> None:
     layout = SketchLayout.from_elements(
         [
             Element("heading", "Corner Bakery", Box(0.1, 0.05, 0.6, 0.12)),
             Element("input", "Search", Box(0.1, 0.2, 0.6, 0.28)),
-            Element("button", "Search", Box(0.65, 0.2, 0.85, 0.28)),
+            Element("button", label, Box(0.65, 0.2, 0.85, 0.28)),
             *(Element("text", t, Box(0.1, 0.4 + 0.1 * n, 0.6, 0.45 + 0.1 * n))
               for n, t in enumerate(texts)),
         ]
@@ -169,5 +170,5 @@ def test_a_search_button_searches_the_page_for_what_is_typed(
     assert wants_words(layout) == []  # no thank-you to write for a search
     page = renderer.render(build_page(layout))
     assert not page.page_errors and not page.console_errors, page.page_errors
-    (first, *_) = [c for c in page.clicks if c.label == "Search"]  # the page's words: "milk"
+    (first, *_) = [c for c in page.clicks if c.label == label]  # the page's words: "milk"
     assert first.new_text == (shown,)

@@ -24,7 +24,7 @@ ACTION_WORDS = (
     "submit", "subscribe",
 )  # fmt: skip
 TAB_LABEL_MAX = 14  # a row of short buttons with no submit among them is a row of tabs
-SEARCH = r"search|find|look ?up"  # a submit that searches the page for the input beside it
+SEARCH = r"search|find|look ?up"  # a button that searches the page for the field beside it
 
 
 @dataclass(frozen=True)
@@ -76,11 +76,11 @@ def roles(layout: SketchLayout) -> dict[int, Role]:
             continue
         kind = _role_of(e.text)
         fields: tuple[int, ...] = ()
-        near = _nearest_input(layout, parent, i) if kind in ("add", "submit") else -1
+        near = _nearest_input(layout, parent, i) if kind in ("add", "submit", "message") else -1
         if kind == "add":
             kind, fields = ("add", (near,)) if near >= 0 else ("message", ())
-        elif kind == "submit" and near >= 0 and re.search(SEARCH, e.text, re.I):
-            kind, fields = "search", (near,)
+        elif kind in ("submit", "message") and near >= 0 and re.search(SEARCH, e.text, re.I):
+            kind, fields = "search", (near,)  # "Search" or "Find" beside a field
         elif kind == "submit":
             fields = tuple(
                 j
