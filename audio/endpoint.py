@@ -12,6 +12,9 @@ from assistant_app.core.messages import SpeechStarted, Utterance
 # Frames of the trailing silence an utterance keeps (~100 ms): less audio for STT, no clipped
 # ending. bench/turns.py reads it to know where a turn's audio ends.
 KEPT_SILENCE_FRAMES = 3
+# While the user speaks, the words so far are heard this often and read by the chat model, so
+# that after the end of speech it has only the last few to read (bench/voice_tasks.py).
+READ_AHEAD_MS = 640
 
 
 class TurnDetector:
@@ -31,6 +34,7 @@ class TurnDetector:
         min_speech_ms: int = 250,
         pre_roll_ms: int = 320,
         speculate_ms: int = 96,
+        read_ahead_ms: int = 0,
         max_utterance_s: float = 30.0,
         frame_samples: int = 512,
         sample_rate_hz: int = 16000,
@@ -45,6 +49,9 @@ class TurnDetector:
         # the turn, its transcript is ready (or nearly) by the time the turn ends.
         self._speculate_frames = min(self._end_frames - 1, max(2, round(speculate_ms / frame_ms)))
         self._min_frames = max(1, round(min_speech_ms / frame_ms))
+        # Every `read_ahead_ms` of speech, the audio so far is offered as partial (0: never):
+        # its words can be read by the chat model before the user has finished.
+        self._read_ahead = round(read_ahead_ms / frame_ms)
         self._max_frames = round(max_utterance_s * 1000 / frame_ms)
         # The pre-roll reaches back `pre_roll_ms` before the first voiced frame.
         pre_roll = round(pre_roll_ms / frame_ms) + self._start_frames
@@ -66,6 +73,7 @@ class TurnDetector:
         self._last_s = 0.0
         self._pause_end_s = -1.0
         self._resumed = False
+        self._offered = 0  # frames in the last partial utterance
         self._pre_roll.clear()
 
     def push(
@@ -83,6 +91,7 @@ class TurnDetector:
                     self._start_s = end_s - self.frame_s
                 if self._voiced_run >= self._start_frames:
                     self._frames = list(self._pre_roll)
+                    self._offered = len(self._frames)
                     self._voiced = self._voiced_run
                     self._started = True
                     events.append(SpeechStarted(self._start_s))
@@ -97,6 +106,11 @@ class TurnDetector:
             events.append(self._utterance(end_s, tentative=not ended))
             if pausing and not ended:  # the pause a judgement of this utterance refers to
                 self._pause_end_s, self._resumed = events[-1].end_s, False
+        elif self._read_ahead and voiced and len(self._frames) - self._offered >= self._read_ahead:
+            self._offered = len(self._frames)
+            if self._voiced >= self._min_frames:
+                audio = np.concatenate(self._frames)
+                events.append(Utterance(audio, self._start_s, end_s, partial=True))
         if ended:
             self.reset()
         return events
@@ -123,7 +137,9 @@ def detector_for(vad: VadConfig, judged: bool) -> TurnDetector:
     """The turn detector for the [vad] settings. When a judge decides at pauses whether the
     thought is finished, silence alone only ends a turn at the cap."""
     silence = vad.end_of_turn_cap_ms if judged else vad.end_of_turn_silence_ms
-    return TurnDetector(threshold=vad.threshold, end_silence_ms=silence)
+    return TurnDetector(
+        threshold=vad.threshold, end_silence_ms=silence, read_ahead_ms=READ_AHEAD_MS
+    )
 
 
 class DeadMicrophone:

@@ -155,6 +155,11 @@ def run(clip: Clip, method: str, stt, vad, judge, config, threshold: float) -> N
             if not hasattr(event, "audio"):
                 continue
             key = event.audio.tobytes()
+            if event.partial:  # the words so far, read ahead: the recogniser's time only
+                start = time.perf_counter()
+                stt.transcribe(event.audio, "en", EXPECTED)
+                busy_until = max(now, busy_until) + time.perf_counter() - start
+                continue
             if event.tentative:
                 start = time.perf_counter()
                 transcript = stt.transcribe(event.audio, "en", EXPECTED)

@@ -91,15 +91,26 @@ class LlamaChatModel:
         with self._busy:
             return restore_or_evaluate(self._llm, shared_prefix(a, b), folder, evaluating)
 
-    def prefill(self, messages: Sequence[ChatMessage], tools: Sequence[dict[str, Any]]) -> int:
-        """Evaluates the start the next request will have (`messages` with `tools`, up to
-        where a next user message differs), reusing what is already evaluated: done while
-        the user is still speaking, it leaves the model only their words to read. Returns
-        the number of tokens evaluated."""
+    def prefill(
+        self,
+        messages: Sequence[ChatMessage],
+        tools: Sequence[dict[str, Any]],
+        words: str = "",
+        whole: bool = False,
+    ) -> int:
+        """Evaluates the start the next request will have (`messages` with `tools`, then a user
+        message beginning with `words`, up to where what follows could differ; `whole`: the
+        user message is `words`, up to the reply), reusing what is already evaluated. Done
+        while the user is still speaking, it leaves the model only their last words to read.
+        Returns the number of tokens evaluated."""
         from models.prefix_cache import shared_prefix
 
-        a, b = (self._tokens([*messages, ChatMessage("user", x)], tools)[0] for x in "ab")
-        tokens = shared_prefix(a, b)
+        if whole:
+            tokens = self._tokens([*messages, ChatMessage("user", words)], tools)[0]
+        else:
+            a, b = (self._tokens([*messages, ChatMessage("user", f"{words} {x}".lstrip())],
+                                 tools)[0] for x in "ab")  # fmt: skip
+            tokens = shared_prefix(a, b)
         with self._busy:
             done = self._llm.input_ids[: self._llm.n_tokens].tolist()
             same = min(_common_prefix(done, tokens), len(tokens))

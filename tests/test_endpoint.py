@@ -40,6 +40,20 @@ def test_speech_then_silence_makes_one_utterance_with_pre_roll() -> None:
     assert kept[0] == 10 and kept[-1] == 52  # 320 ms of pre-roll, ~100 ms of the silence after
 
 
+def test_the_words_so_far_are_offered_every_read_ahead_of_speech() -> None:
+    probs = [0.0] * 10 + [0.9] * 45 + [0.0] * 20
+    events = run(probs, end_silence_ms=400, start_ms=160, read_ahead_ms=320)
+    partial = [(i, e) for i, e in events if isinstance(e, Utterance) and e.partial]
+    # Every 10 frames of speech after its start (frame 14), never in the pause after it.
+    assert [i for i, _ in partial] == [24, 34, 44, 54]
+    assert all(not e.tentative for _, e in partial)
+    sizes = [len(e.audio) for _, e in partial]
+    assert sizes == sorted(sizes) and sizes[1] - sizes[0] == 10 * FRAME  # the audio so far
+    (utterance,) = [e for e in final(events) if not e.partial]
+    assert np.array_equal(partial[-1][1].audio, utterance.audio[: sizes[-1]])
+    assert not any(isinstance(e, Utterance) and e.partial for _, e in run(probs))  # off
+
+
 def test_short_pauses_inside_speech_do_not_end_the_turn() -> None:
     probs = [0.9] * 20 + [0.1] * 8 + [0.9] * 20 + [0.0] * 15
     events = run(probs)

@@ -96,3 +96,28 @@ def test_a_turn_start_evaluated_ahead_leaves_only_the_words_and_changes_no_reply
     assert reply(model) == expected
     longer = [*ASK, ChatMessage("assistant", expected), ChatMessage("system", "Be brief.")]
     assert 0 < model.prefill(longer, []) < len(model._tokens(longer, [])[0]) - evaluated
+
+
+@pytest.mark.models
+def test_words_read_ahead_leave_the_model_nothing_to_read_and_change_no_reply(
+    real_store,
+) -> None:
+    from models.llm import LlamaChatModel
+
+    gguf = real_store.file_path("qwen2.5-coder-0.5b-instruct")
+
+    def reply(model: LlamaChatModel) -> str:
+        deltas = model.stream_reply(ASK, [], CancelToken.never(), max_tokens=12, temperature=0)
+        return "".join(d.text for d in deltas)
+
+    expected = reply(LlamaChatModel(gguf))
+    model = LlamaChatModel(gguf)
+    whole = model._tokens(ASK, [])[0]
+    model.prefill(PREFIX, [], "Name a")  # heard while the user speaks: up to those words
+    assert whole[: model._llm.n_tokens] == model._llm.input_ids[: model._llm.n_tokens].tolist()
+    left = len(whole) - model._llm.n_tokens
+    assert 3 < left < 10  # " fruit.", the end of the message and the reply's opening
+    # At the pause, all the words: the rest is read, up to the reply.
+    assert model.prefill(PREFIX, [], "Name a fruit.", whole=True) == left
+    assert model._llm.input_ids[: model._llm.n_tokens].tolist() == whole
+    assert reply(model) == expected

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from audio.echo import PassthroughEchoCanceller
+from tests.fakes import FakeChatModel, FakeSpeechToText
 from tests.voice_harness import BLOCK
 
 
@@ -115,27 +118,35 @@ def test_the_ears_are_told_the_words_to_expect_when_they_weigh_them(make) -> Non
     assert "kilogram" in h.stt.prompts[1].split(", ")
 
 
+class Prefilling(FakeChatModel):
+    """Records what it was asked to evaluate ahead: (messages, words, whole)."""
+
+    def __init__(self, replies: list[str]) -> None:
+        super().__init__(replies)
+        self.prefilled: list[tuple[list, str, bool]] = []
+
+    def prefill(self, messages, tools, words="", whole=False) -> int:  # noqa: ANN001
+        self.prefilled.append((list(messages), words, whole))
+        return 0
+
+
 def test_the_next_turn_start_is_evaluated_while_the_user_speaks(make) -> None:
-    from tests.fakes import FakeChatModel
-
-    class Prefilling(FakeChatModel):
-        def __init__(self, replies: list[str]) -> None:
-            super().__init__(replies)
-            self.prefilled: list[list] = []
-
-        def prefill(self, messages, tools) -> int:  # noqa: ANN001
-            self.prefilled.append(list(messages))
-            return 0
-
     model = Prefilling(["Hello.", "Fine, thanks."])
     h = make([], ["Hello there.", "How are you?"], model=model)
     assert h.loop.wait_ready(5)
     h.say(30)
     h.play_until("reply_done")
+    # Once the reply has been heard, the next turn's start is read while the user thinks.
+    deadline = time.monotonic() + 5
+    while len([w for _, w, _ in model.prefilled if not w]) < 2:
+        assert time.monotonic() < deadline, model.prefilled
+        time.sleep(0.01)
     h.say(30)
     h.play_until("reply_done", 2)
-    assert len(model.prefilled) == 2  # once as each turn began to be spoken
-    first, second = model.prefilled
+    # As the first turn began to be spoken, then after it (and perhaps as the second began,
+    # and its words at the pause).
+    starts = [messages for messages, words, _ in model.prefilled if not words]
+    first, second = starts[0], starts[1]
     # Up to the user's words: the instructions, the history, then how to answer for the ear.
     assert first[-1].role == "system" and first[-1].content == h.loop.style
     assert [m.content for m in second if m.role in ("user", "assistant")] == [
@@ -146,3 +157,42 @@ def test_the_next_turn_start_is_evaluated_while_the_user_speaks(make) -> None:
     assert [(m.role, m.prompt, m.context) for m in asked[: len(second)]] == [
         (m.role, m.prompt, m.context) for m in second
     ]
+
+
+def test_the_words_so_far_are_read_ahead_while_the_user_speaks(make) -> None:
+    from assistant_app.core.messages import Segment, Transcript
+    from audio.endpoint import TurnDetector
+
+    class Growing(FakeSpeechToText):
+        """More words for longer audio, as a recogniser hears more of a sentence."""
+
+        def transcribe(self, audio, language=None, prompt=""):  # noqa: ANN001, ANN201
+            self.heard.append(len(audio))
+            text = "How are you doing today?" if len(audio) > 20 * 512 else "How are you doing"
+            return Transcript(text, "en", (Segment(0.0, len(audio) / 16000, text, 0.0, -0.1),))
+
+    model = Prefilling(["Fine, thanks."])
+    h = make([], [], model=model, stt=Growing([]))
+    h.loop.set_detector(TurnDetector(end_silence_ms=320, start_ms=96, read_ahead_ms=320))
+    assert h.loop.wait_ready(5)
+
+    def read(words: str, whole: bool) -> list:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            found = [m for m, w, all_ in model.prefilled if (w, all_) == (words, whole)]
+            if found:
+                return found[0]
+            time.sleep(0.01)
+        raise AssertionError(model.prefilled)
+
+    h.say(16, then_quiet=0)  # half a second of speech: the words so far, less the last one
+    read("How are you", False)
+    h.say(10, then_quiet=4)  # the end of speech, and the start of a pause: all the words
+    ahead = read("How are you doing today?", True)
+    h.say(0, then_quiet=12)
+    h.play_until("reply_done")
+    # The turn's prompt is what was read ahead, then the words: the model reads nothing new.
+    asked = model.requests[-1]
+    assert [(m.role, m.content) for m in asked] == [
+        *[(m.role, m.content) for m in ahead], ("user", "How are you doing today?")
+    ]  # fmt: skip

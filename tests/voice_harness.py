@@ -37,11 +37,12 @@ class Harness:
         model=None,  # noqa: ANN001 - a scripted model instead of `replies`
         tools: ToolBox | None = None,
         judge=None,  # noqa: ANN001 - ends a turn at a pause when the thought is finished
+        stt=None,  # noqa: ANN001 - other ears than the scripted `heard`
     ) -> None:
         self.events: list[VoiceEvent] = []
         self.changed = threading.Condition()
         self.chat = model or FakeChatModel(replies)
-        self.stt = FakeSpeechToText(heard)
+        self.stt = stt or FakeSpeechToText(heard)
         self.session = ChatSession(self.chat, "Be brief.", tools)
         engines = VoiceEngines(
             self.stt, FakeTextToSpeech(), EnergyVoiceActivityDetector(), echo, judge=judge

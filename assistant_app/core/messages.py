@@ -17,6 +17,7 @@ class Utterance:
     end_s: float  # the end of speech, before the end-of-turn silence
     turn: int = 0
     tentative: bool = False  # sent at the start of a pause, to transcribe while we wait
+    partial: bool = False  # the words so far, sent while the user speaks, for reading ahead
     answer: bool = False  # a reply to a question the assistant asked ("shall I?"), not a turn
 
 

@@ -167,7 +167,7 @@ class ChatSession:
         asked, question = wants_thinking(text)
         self._passages = self.retrieve(text) if self.retrieve is not None else []
         self._context = self.untrusted.passages(self._passages)
-        exact = "calculator" in self._offered() and written_calculation(question)
+        exact = "calculator" in self.toolbox.offered() and written_calculation(question)
         if (asked or self.think.always) and not exact:  # a calculation is worked out, not voted on
             if spoken is not None:
                 spoken.on_step("think")
@@ -202,7 +202,7 @@ class ChatSession:
         specs = self.toolbox.specs()
         # A plain calculation is a call to a tool, a chart a call to python; "none" keeps the
         # tools listed (the prompt's evaluated start is reused) while the model must answer.
-        choice = route(text, self._offered(), self._tables_now) or "auto"
+        choice = route(text, self.toolbox.offered(), self._tables_now) or "auto"
         if choice == "auto" and needs_no_tool(text):
             choice = "none"  # attached text cannot ask for a tool: only the user's words
         elif (
@@ -212,7 +212,7 @@ class ChatSession:
         ):
             # A column's total, or a sum where python would wait for a yes nobody can give:
             # the calculator does sums too.
-            choice = "calculator" if "calculator" in self._offered() else choice
+            choice = "calculator" if "calculator" in self.toolbox.offered() else choice
         own = written_calculation(text) or self.tables.total(text)  # a column's total
         own = own if choice == "calculator" else ""
         if self._spoken is not None and not own:  # a line said now, while the model reads
@@ -333,7 +333,7 @@ class ChatSession:
         with the python tool offered, that block runs as the call (permissions still apply).
         Returns "failed" or "refused" (the model then tries again), else ""."""
         blocks = re.findall(r"```python\n(.*?)```", reply, re.DOTALL)
-        if "python" not in self._offered() or not blocks:
+        if "python" not in self.toolbox.offered() or not blocks:
             return ""
         call = ToolCall("python", {"code": blocks[0]}, "call_code")
         result = self._run(call, token)
@@ -376,13 +376,13 @@ class ChatSession:
         facts = self.memory.recall(text) if self.memory is not None else []
         extra = self._context
         if tools and not any(m.role == "tool" for m in turn):  # before a tool ran this turn
-            hint = calculation_hint(text, self._offered())
+            hint = calculation_hint(text, self.toolbox.offered())
             if self.toolbox.tools and needs_no_tool(text):
                 hint = DIRECT
             extra = f"{extra}\n\n{hint}".strip()
         if self.toolbox.get("python") is not None and (files := self.tables.describe()):
             extra = f"{extra}\n\n{files}".strip()
-        if self._passages and route(text, self._offered(), self._tables_now) == "python":
+        if self._passages and route(text, self.toolbox.offered(), self._tables_now) == "python":
             extra = f"{extra}\n\n{PASSAGES_IN_CODE}"  # the model tries to open the notes
         if rule := self.untrusted.rule([*self.history, *turn], extra):
             extra = f"{rule}\n\n{extra}".strip()
@@ -390,7 +390,7 @@ class ChatSession:
             # The style opens this turn's own system message, not the instructions: typed and
             # spoken turns share one evaluated prefix, and the voice loop has the style
             # evaluated while the user is still speaking (`warm_up`).
-            extra = f"{self._spoken.style}\n\n{extra}".strip()
+            extra = f"{self._spoken.style}\n\n{extra}\n\n{self._spoken.note}".strip()
         window = self.window or ContextWindow(len, 2**62)  # without a budget: everything fits
         messages = window.fit(self.system, facts, self.history, turn, extra)
         if turn[-1].role == "tool":  # small models call again rather than read the result
@@ -398,16 +398,20 @@ class ChatSession:
         self._sent = messages[1 + len(self.history) :]
         return messages
 
-    def warm_up(self, model: ChatModel | None = None, spoken: SpokenTurn | None = None) -> None:
+    def warm_up(self, model: ChatModel | None = None, spoken: SpokenTurn | None = None,
+                words: str = "", *, whole: bool = False) -> None:  # fmt: skip
         """Evaluates what every turn's prompt starts with (instructions, tools, the history), so
-        the first turn answers as fast as the next; with `spoken`, while the user speaks, also
-        how to answer for the ear (up to their words when no tool is needed)."""
+        the first turn answers as fast as the next; with `spoken`, also how to answer for the
+        ear and the user's `words` so far (needing no tool, until `whole`: all, to the reply)."""
         with self._one_turn:
-            self._spoken = spoken
-            messages, self._spoken = self._prompt("Hi", [ChatMessage("user", "Hi")]), None
+            self._spoken, self._context, self._passages = spoken, "", []
+            asked = [ChatMessage("user", words or "Hi")]
+            messages, self._spoken = self._prompt(words if whole else "Hi", asked), None
         model, specs = model or self.model, self.toolbox.specs()
+        if whole and "calculator" in self.toolbox.offered() and written_calculation(words):
+            return  # the kernel makes the call itself: the model will not read them
         if spoken is not None:  # only a model in this process is worth it (llama.cpp)
-            getattr(model, "prefill", lambda *a: None)(messages[:-1], specs)
+            getattr(model, "prefill", lambda *a: None)(messages[:-1], specs, words, whole)
             return
         for _ in model.stream_reply(messages, specs, CancelToken.never(), max_tokens=1):
             pass
@@ -420,9 +424,6 @@ class ChatSession:
             return False
         asker = self._spoken.ask if self._spoken else self.ask
         return not must_ask(found, self.untrusted.risky) or asker is not refuse
-
-    def _offered(self) -> set[str]:
-        return {spec["function"]["name"] for spec in self.toolbox.specs()}
 
     def _run(self, call: ToolCall, token: CancelToken) -> str:
         """Runs a call the permissions allow; returns its result as the model will read it."""

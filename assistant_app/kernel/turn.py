@@ -37,6 +37,9 @@ class SpokenTurn:
     # loop records only what the user heard of the reply, once it has been played.
     keep: Callable[[list[ChatMessage], str], None]
     model: ChatModel | None = None  # a model for spoken turns; None: the session's
+    # Said last, just before the user's words ("the recogniser was unsure…"): the style and
+    # the hint before it stay as evaluated ahead.
+    note: str = ""
 
 
 def cited(passages: list[tuple[str, str]], answer: str) -> list[str]:

@@ -97,6 +97,10 @@ class ToolBox:
     def specs(self) -> list[dict[str, Any]]:
         return [t.spec() for t in self.tools.values() if t.permission != "deny"]
 
+    def offered(self) -> set[str]:
+        """The names of the tools the model is shown (all but those denied)."""
+        return {t.name for t in self.tools.values() if t.permission != "deny"}
+
     def get(self, name: str) -> Tool | None:
         return self.tools.get(name)
 

@@ -6,7 +6,7 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -102,6 +102,7 @@ class VoiceLoop:
                 engines.stt, language, self.asking.heard, stt_q, chat_q, self.turns, self._emit,
                 judge=engines.judge.judge if engines.judge is not None else None,
                 on_finished=lambda end_s: self._mic.put(("finished", end_s)),
+                on_words=self._read_ahead,
                 expected=lambda: self.expected,
             ),
             self._chat,
@@ -112,6 +113,8 @@ class VoiceLoop:
         ]  # fmt: skip
         # While the user speaks, the next turn's prompt start is evaluated (`_ready_next`).
         self._next, self._stopped = threading.Event(), False
+        # (turn, words so far, all of them, the ears unsure of them)
+        self._ahead: tuple[int, str, bool, bool] | None = None
         self._readying = threading.Thread(target=self._ready_next, name="ready", daemon=True)
         self._started_turns: set[int] = set()
         self._answered_turns: set[int] = set()
@@ -237,12 +240,8 @@ class VoiceLoop:
                     self._reopen()  # the pause was not the end of the thought
                 elif self.busy:
                     self.interrupt()
-            elif event.tentative:
-                stt_q.put(
-                    Utterance(
-                        event.audio, event.start_s, event.end_s, self.turns.current, tentative=True
-                    )
-                )
+            elif event.tentative or (event.partial and not self.busy):  # not in a barge-in
+                stt_q.put(replace(event, turn=self.turns.current))
             else:
                 self._turn(event, stt_q)
 
@@ -318,11 +317,12 @@ class VoiceLoop:
                 self._say(spoken.progress_line(step, turn), turn)
 
         return self.session, SpokenTurn(
-            f"{self.style} {spoken.UNSURE}" if unsure else self.style,
+            self.style,
             lambda tool, call: self.asking.ask(tool, call, turn, token),
             on_step,
             lambda messages, reply: self._written(turn, messages, reply),
             self.engines.chat,
+            spoken.UNSURE if unsure else "",
         )
 
     def _warm(self) -> None:
@@ -334,13 +334,28 @@ class VoiceLoop:
         """Evaluates the start of the next spoken turn's prompt (how to answer for the ear,
         and up to the user's words when they need no tool) while the user is speaking: the
         model then reads ~15 tokens after the end of speech instead of ~50."""
-        style = SpokenTurn(self.style, refuse, lambda step: None, lambda m, r: None)
         while self._next.wait() and not self._stopped:
             self._next.clear()
+            ahead, self._ahead = self._ahead, None
+            turn, words, whole, unsure = ahead or (self.turns.current, "", False, False)
+            if turn != self.turns.current or (words and self.busy):
+                continue  # heard before a turn that has begun since: too late to help it
+            note = spoken.UNSURE if unsure else ""
+            style_only = SpokenTurn(
+                self.style, refuse, lambda s: None, lambda m, r: None, None, note
+            )
             try:
-                self.session.warm_up(self.engines.chat, style)
+                self.session.warm_up(self.engines.chat, style_only, words, whole=whole)
             except Exception:  # noqa: BLE001 - the turn only evaluates it itself
                 log.exception("evaluating the next turn's start failed")
+
+    def _read_ahead(self, words: str, whole: bool, unsure: bool) -> None:
+        """The words heard so far (`whole`: all of them, at a pause) are read by the model
+        while the user speaks or the judge decides: after the end of speech it reads only
+        what came after them."""
+        if words and not self.busy and not self.asking.waiting and self._chat.ready.is_set():
+            self._ahead = (self.turns.current, words, whole, unsure)
+            self._next.set()
 
     def _written(self, turn: int, messages: list[ChatMessage], reply: str) -> None:
         self.ledger.written(turn, messages, reply)
@@ -379,3 +394,5 @@ class VoiceLoop:
             self.ledger.close(turn, interrupted=False)
             self._emit(VoiceEvent("reply_done", turn, time.monotonic(), heard))
             self._idle.set()
+            if self._chat.ready.is_set():
+                self._next.set()  # the next turn's start, read while the user thinks

@@ -19,8 +19,9 @@ PROGRESS = {
 }
 OTHER_TOOL = ("One moment.",)
 UNCLEAR = "I didn't hear a clear yes, so I won't run it."
-# Added to the style of a turn the recogniser was unsure of: without it the model answered
-# misheard requests as if they made sense ("How far is man revamped?" -> "100 kilometers").
+# Said last to the model (after the style and the hint, evaluated ahead) on a turn the ears were
+# unsure of: without it the model answered misheard requests as if they made sense ("How far is
+# man revamped?" -> "100 kilometers").
 UNSURE = (
     "The speech recogniser was unsure of these words: if they make no sense, say so and ask "
     "the user to say it again."

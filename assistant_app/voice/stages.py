@@ -119,17 +119,18 @@ class SttStage(Stage):
         judge: Callable[[str], Verdict] | None = None,
         on_finished: Callable[[float], None] | None = None,
         expected: Callable[[], str] = str,
+        on_words: Callable[[str, bool, bool], None] = lambda words, whole, unsure: None,
     ) -> None:
         super().__init__("speech-to-text", *args)
         self.stt, self.language, self.on_answer = stt, language, on_answer
-        self.judge, self.on_finished = judge, on_finished
+        self.judge, self.on_finished, self.on_words = judge, on_finished, on_words
         self.expected = expected  # words the next turn is likely to hold
         self._speculated: tuple[bytes, Transcript] | None = None
 
     def _judge(self, item: Utterance, transcript: Transcript) -> None:
         if self.judge is None or self.on_finished is None:
             return
-        text = heard_words(kept(transcript.segments), len(item.audio) / 16000)
+        text = self._heard(item, transcript)
         verdict = Verdict(0.0, 0.0) if nothing_to_judge(text) else self.judge(text)
         finished = verdict.finished(FINISHED_AT)
         decision = "end the turn" if finished else "keep listening"
@@ -140,6 +141,10 @@ class SttStage(Stage):
         if finished:
             self.on_finished(item.end_s)
 
+    @staticmethod
+    def _heard(item: Utterance, transcript: Transcript) -> str:
+        return heard_words(kept(transcript.segments), len(item.audio) / 16000)
+
     def _transcribe(self, audio: np.ndarray) -> Transcript:
         # Only for an engine that weighs them (Moonshine): Whisper's prompt would write them
         # into clips that do not say them (bench/ears.py).
@@ -148,10 +153,16 @@ class SttStage(Stage):
 
     def process(self, item: Utterance) -> Iterable[Transcript]:
         key = hashlib.blake2b(item.audio.tobytes(), digest_size=16).digest()
+        if (item.tentative or item.partial) and not self.inbox.empty():
+            return  # a newer utterance is waiting: this guess is already stale
+        if item.partial:  # mid-speech: the last word may be cut off
+            words = self._heard(item, self._transcribe(item.audio)).split()
+            self.on_words(" ".join(words[:-1]), False, False)
+            return
         if item.tentative:
-            if self.inbox.empty():  # a newer utterance is waiting: this guess is already stale
-                self._speculated = (key, self._transcribe(item.audio))
-                self._judge(item, self._speculated[1])
+            self._speculated = (key, transcript := self._transcribe(item.audio))
+            self.on_words(self._heard(item, transcript), True, unsure(kept(transcript.segments)))
+            self._judge(item, transcript)
             return
         if self._speculated is not None and self._speculated[0] == key:
             transcript = self._speculated[1]  # the pause did end the turn: already transcribed
