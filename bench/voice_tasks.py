@@ -332,6 +332,12 @@ def report(model: str, tasks: list[Task]) -> None:
          "first audio s (median)", "answer audio s, tool turns"], rows,
     )  # fmt: skip
     print("\n('all': first audio over turns that need no tool, answer audio over tool turns)")
+    # Where a no-tool turn's first audio goes: the model's first token (reading what it had
+    # not read ahead), then writing up to the end of the first clause.
+    token = [r["times"]["first token"] - r["times"]["transcript"] for r in no_tool
+             if "first token" in r["times"] and "transcript" in r["times"]]  # fmt: skip
+    print(f"no-tool turns, transcript -> first token: median {median(token):.2f} s "
+          f"({', '.join(f'{t:.2f}' for t in token)})")  # fmt: skip
     missed = [r for r in results if not r["heard_right"] and not r["correct"]]
     again = [r for r in missed if ASK_AGAIN.search(r.get("heard", ""))]
     print(f"misheard and not answered right: {len(missed)}; of them the reply asked to hear it "

@@ -26,6 +26,9 @@ from models.store import ModelStore
 from models.tool_calls import HeldReply
 
 log = logging.getLogger(__name__)
+# Tokens evaluated at a time ahead of a request: ~0.45 s of the 1.5B on two cores, at ~4 % more
+# per token than one batch (10 tokens: ~15 % more).
+PREFILL_PIECE = 16
 
 
 class LlamaChatModel:
@@ -70,6 +73,7 @@ class LlamaChatModel:
         self._format = _chat_formatter(self._llm)
         self._grammars = CallGrammars()
         self._busy = threading.RLock()
+        self._asked = threading.Event()  # a request waits: evaluating ahead gives way
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
@@ -114,10 +118,14 @@ class LlamaChatModel:
         with self._busy:
             done = self._llm.input_ids[: self._llm.n_tokens].tolist()
             same = min(_common_prefix(done, tokens), len(tokens))
-            if same < len(tokens):
-                self._llm.n_tokens = same  # what follows is overwritten
-                self._llm.eval(tokens[same:])
-        return len(tokens) - same
+            self._llm.n_tokens = same  # what follows is overwritten
+            # In pieces, so that a request arriving meanwhile waits for one piece at most
+            # (~0.4 s), not for the whole; what was evaluated stays for it.
+            for start in range(same, len(tokens), PREFILL_PIECE):
+                if self._asked.is_set():
+                    break
+                self._llm.eval(tokens[start : start + PREFILL_PIECE])
+            return self._llm.n_tokens - same
 
     def _tokens(
         self, messages: Sequence[ChatMessage], tools: Sequence[dict[str, Any]]
@@ -145,7 +153,9 @@ class LlamaChatModel:
         A reply that opens a tool call is cut there and the call is written again under a
         grammar built from the tools' schemas, so its name and arguments are always valid.
         A last assistant message is the start of the reply: what streams continues it."""
+        self._asked.set()
         with self._busy:  # one request at a time: a typed and a spoken turn may meet here
+            self._asked.clear()
             yield from self._stream(messages, tools, cancel, max_tokens, temperature, tool_choice)
 
     def _stream(

@@ -121,3 +121,24 @@ def test_words_read_ahead_leave_the_model_nothing_to_read_and_change_no_reply(
     assert model.prefill(PREFIX, [], "Name a fruit.", whole=True) == left
     assert model._llm.input_ids[: model._llm.n_tokens].tolist() == whole
     assert reply(model) == expected
+
+
+@pytest.mark.models
+def test_a_request_does_not_wait_for_a_long_evaluation_ahead(real_store) -> None:
+    import threading
+    import time
+
+    from models.llm import PREFILL_PIECE, LlamaChatModel
+
+    model = LlamaChatModel(real_store.file_path("qwen2.5-coder-0.5b-instruct"))
+    long = [ChatMessage("system", "Be terse. " + "Answer in one short sentence. " * 60), *ASK[1:]]
+    evaluated: list[int] = []
+    ahead = threading.Thread(target=lambda: evaluated.append(model.prefill(long, [])))
+    ahead.start()
+    while model._llm.n_tokens == 0:  # until the first piece is in
+        time.sleep(0.001)
+    deltas = model.stream_reply(ASK, [], CancelToken.never(), max_tokens=4, temperature=0)
+    assert "".join(d.text for d in deltas)
+    ahead.join()
+    # It gave way after a piece or two, not the whole long prompt.
+    assert 0 < evaluated[0] <= 2 * PREFILL_PIECE < len(model._tokens(long, [])[0]) - 100
