@@ -332,8 +332,8 @@ class VoiceLoop:
 
     def _ready_next(self) -> None:
         """Evaluates the start of the next spoken turn's prompt (how to answer for the ear,
-        and up to the user's words when they need no tool) while the user is speaking: the
-        model then reads ~15 tokens after the end of speech instead of ~50."""
+        then the words heard so far) after a reply and while the user is speaking: the model
+        then reads 0-8 tokens after the end of speech instead of ~15 (~50 with none ahead)."""
         while self._next.wait() and not self._stopped:
             self._next.clear()
             ahead, self._ahead = self._ahead, None
