@@ -91,6 +91,29 @@ def test_bold_letters_are_no_underline_and_a_stroke_under_them_is() -> None:
     assert find_underlined(ink, [line], []) == frozenset({0})
 
 
+def test_letters_feet_closed_up_are_no_underline() -> None:
+    from vision.sketch_text import find_underlined
+
+    # "Gold" written tight: each letter's foot a piece 18 px wide, 6 px from the next, which
+    # closes up into a dense row like a stroke's; the letters' middles are sparser.
+    ink = np.zeros((200, 600), np.uint8)
+    line = _line("Gold", 100, 50, 400, 95)
+    feet = (np.arange(100, 400) % 24) < 18
+    ink[60:90, 100:400][:, (np.arange(100, 400) % 24) < 4] = 255
+    ink[90:93, 100:400][:, feet] = 255
+    assert find_underlined(ink, [line], []) == frozenset()
+    ink[90:93, 100:400] = 255  # one stroke along them, a tilt of a row or two allowed
+    ink[90, 250:400], ink[93, 250:400] = 0, 255
+    assert find_underlined(ink, [line], []) == frozenset({0})
+
+
+def test_full_width_forms_read_as_ascii() -> None:
+    from vision.ocr_words import halfwidth
+
+    assert halfwidth("$11 ／month （new）：") == "$11 /month (new):"
+    assert halfwidth("Café 50%") == "Café 50%"
+
+
 def test_in_the_faint_mask_letters_feet_are_no_underline_and_a_stroke_below_them_is() -> None:
     from vision.sketch_text import find_underlined
 
@@ -141,6 +164,23 @@ def test_a_cell_border_through_a_line_cuts_it_at_the_nearest_space() -> None:
     assert pieces[0][1][2] <= 58 and pieces[1][1][0] >= 61
     gray[60:, 58:61] = 230  # a stroke that ends inside the line (a tall letter's) cuts not
     assert len(_pieces(text, *_letters(text, xs, gray))) == 1
+
+
+def test_a_space_dropped_beside_a_slash_is_put_back() -> None:
+    from vision.ocr import _pieces
+
+    # "$8 / yr" read as "$8/yr": 12 px of paper (0.3 line heights) each side of the slash.
+    text = "$8/yr"
+    gray = np.full((120, 400), 230, np.uint8)
+    xs = [0, 14, 40, 66, 80]
+    for x in xs:
+        gray[44:76, x + 2 : x + 14] = 40
+    assert _pieces(text, *_letters(text, xs, gray))[0][0] == "$8 / yr"
+    xs = [0, 14, 28, 42, 56]  # written close: 2 px beside it, as between the letters
+    gray[:] = 230
+    for x in xs:
+        gray[44:76, x + 2 : x + 14] = 40
+    assert _pieces(text, *_letters(text, xs, gray))[0][0] == "$8/yr"
 
 
 def _letters(text: str, xs: list[int], gray: np.ndarray) -> tuple:

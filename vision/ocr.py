@@ -17,7 +17,7 @@ import numpy as np
 
 from assistant_app.core.errors import ModelUnavailable
 from vision.ocr_lexicon import LineBelief, alphabet_index
-from vision.ocr_words import SURE, correct, recase, respace
+from vision.ocr_words import SURE, correct, halfwidth, recase, respace
 from vision.shapes import crossing_strokes, longest_run, runs
 
 if TYPE_CHECKING:
@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 OCR_MODEL = "rapidocr-ppocrv6"
 WIDE_GAP = 0.6  # blank this many line heights wide separates two texts, not two words
+# Blank this many line heights wide beside a slash is a space the recogniser dropped ("$81/year"
+# for "$81 / year": 0.15-0.36 measured; between a word's letters at most 0.13).
+SLASH_GAP = 0.14
 # Each OCR model's detection, recognition and angle-classifier files, in that order. PP-OCRv6
 # read 0.962 of the words on generated sketches where PP-OCRv4 read 0.893 (docs/BENCHMARKS.md).
 OCR_FILES = {
@@ -123,7 +126,7 @@ class RapidOcrReader:
                 continue
             fixes = beliefs.corrections(str(text))
             for piece, (x0, y0, x1, y1) in _pieces(str(text), quad, letters, float(tall), gray):
-                piece = recase(respace(_mended(piece.strip(), fixes)))
+                piece = recase(respace(halfwidth(_mended(piece.strip(), fixes))))
                 if float(score) < SURE:
                     piece = correct(piece)
                 if piece:
@@ -145,7 +148,7 @@ class RapidOcrReader:
         if not result:
             return "", 0.0
         text, score = result[0]
-        fixed = _mended(str(text).strip(), beliefs.corrections(str(text)))
+        fixed = halfwidth(_mended(str(text).strip(), beliefs.corrections(str(text))))
         return recase(respace(fixed)), float(score)
 
 
@@ -208,7 +211,8 @@ def _pieces(
     The detector joins words far apart on one line ("Music       Prices" in a navigation bar)
     that PP-OCRv4's kept apart; a writer's space between words is narrower. `letters` is
     RapidOCR's word-box answer (each letter's corners, then the letters), which says where
-    each space lies; `gray` (the whole image) says how wide its blank really is.
+    each space lies; `gray` (the whole image) says how wide its blank really is. A space the
+    recogniser dropped beside a slash is put back.
     """
     (x0, y0), (x1, y1) = quad.min(axis=0), quad.max(axis=0)
     whole = [(text, (float(x0), float(y0), float(x1), float(y1)))]
@@ -221,6 +225,15 @@ def _pieces(
     threshold, _ = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     blank = (crop <= threshold).mean(axis=0) < 0.02  # columns with no ink
     centres = [int(np.asarray(c, dtype=np.float32)[:, 0].mean()) - left for c in letters[0]]
+    gaps = {
+        i for i in range(len(text) - 1)
+        if "/" in text[i : i + 2] and not text[i : i + 2].count(" ")
+        and longest_run(blank[max(0, centres[i]) : max(0, centres[i + 1])]) >= SLASH_GAP * tall
+    }  # fmt: skip
+    text = "".join(ch + " " * (i in gaps) for i, ch in enumerate(text))
+    centres = [c for i, c in enumerate(centres) for c in [c] * (1 + (i in gaps))]
+    corners_of = [c for i, c in enumerate(letters[0]) for c in [c] * (1 + (i in gaps))]
+    whole = [(text, whole[0][1])]
     drawn = [i for i, ch in enumerate(text) if not ch.isspace()]
     spaces = [(a, b) for a, b in itertools.pairwise(drawn) if b > a + 1]
     # Each cut: the index of the letter after the space, and the stroke it falls at, if any.
@@ -241,7 +254,7 @@ def _pieces(
             found[b] = (left + start, left + end)
     if not found:
         return whole
-    corners = [np.asarray(c, dtype=np.float32).reshape(4, 2) for c in letters[0]]
+    corners = [np.asarray(c, dtype=np.float32).reshape(4, 2) for c in corners_of]
     out = []
     bounds = [(0, None), *sorted(found.items()), (len(text), None)]
     for (start, before), (end, after) in itertools.pairwise(bounds):

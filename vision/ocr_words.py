@@ -22,6 +22,15 @@ SHORT_WORDS = frozenset(
 COMMON = 13.0  # wordninja's cost (log rank) of a usual word; rarer parts leave a run whole
 
 
+# The recogniser's alphabet holds Chinese punctuation too: a slash drawn wide reads as "／".
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+def halfwidth(text: str) -> str:
+    """Full-width forms ("$11 ／month", "（", "：") as the ASCII a sketch is written in."""
+    return text.translate(_FULL_WIDTH)
+
+
 def respace(text: str) -> str:
     """Puts back the spaces the recogniser drops between narrowly written words: a run of
     letters that is no word but splits into usual ones ("happyreaders"), a word glued to a

@@ -303,6 +303,9 @@ def find_underlined(
         # and a stroke's width thick (bold letters closed up are as dense, but x-height tall).
         line = (under[lift:] >= 0.75) & (outside[lift:] <= 0.3) & (under[:-lift] < 0.5)
         rows = np.flatnonzero(line) + lift
+        if not apart:  # letters' feet closed up make a dense row too, but drawn in pieces
+            raw = band[:, x0 - lo : x1 - lo] > 0
+            rows = np.array([r for r in rows if _drawn_along(raw[max(0, r - 1) : r + 2], width)])
         if any(
             end - start <= 0.25 * th and np.any((rows >= start) & (rows < end))
             for start, end in runs(under >= 0.5)
@@ -310,6 +313,13 @@ def find_underlined(
         ):
             found.add(n)
     return frozenset(found)
+
+
+def _drawn_along(rows: np.ndarray, width: int) -> bool:
+    """Whether a stroke runs along `rows` (a few ink rows, true where inked, a tilt or two
+    allowed) for 40 % of `width` in one piece: an underline, not the feet of letters
+    ("Gold": their longest piece a fifth of the word)."""
+    return longest_run(rows.any(axis=0)) >= 0.4 * width
 
 
 def body_height(lines: list[OcrLine]) -> float:
