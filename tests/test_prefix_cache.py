@@ -20,6 +20,12 @@ PREFIX = [
 ASK = [*PREFIX, ChatMessage("user", "Name a fruit.")]
 
 
+def _fruit(model) -> str:  # noqa: ANN001 - a LlamaChatModel
+    """The model's greedy reply to ASK."""
+    deltas = model.stream_reply(ASK, [], CancelToken.never(), max_tokens=12, temperature=0)
+    return "".join(d.text for d in deltas)
+
+
 def test_shared_prefix_stops_at_the_first_difference() -> None:
     assert shared_prefix([1, 2, 3, 4], [1, 2, 9, 4]) == [1, 2]
     assert shared_prefix([1, 2], [1, 2, 3]) == [1, 2] and shared_prefix([], [1]) == []
@@ -53,24 +59,19 @@ def test_a_kept_prefix_is_loaded_by_the_next_model_and_changes_no_reply(
     from models.llm import LlamaChatModel
 
     gguf = real_store.file_path("qwen2.5-coder-0.5b-instruct")
-
-    def reply(model: LlamaChatModel) -> str:
-        deltas = model.stream_reply(ASK, [], CancelToken.never(), max_tokens=12, temperature=0)
-        return "".join(d.text for d in deltas)
-
-    expected = reply(LlamaChatModel(gguf))  # no kept prefix at all
+    expected = _fruit(LlamaChatModel(gguf))  # no kept prefix at all
     heard: list[int] = []
     first = LlamaChatModel(gguf)
     assert first.keep_prefix(PREFIX, tmp_path, heard.append) is False  # evaluated, then saved
     (saved,) = tmp_path.glob("*.kv")
-    assert heard and heard[0] > 20 and reply(first) == expected
+    assert heard and heard[0] > 20 and _fruit(first) == expected
     second = LlamaChatModel(gguf)  # as a later process would
     assert second.keep_prefix(PREFIX, tmp_path, heard.append) is True and len(heard) == 1
-    assert reply(second) == expected
+    assert _fruit(second) == expected
     saved.write_bytes(saved.read_bytes()[:-100])  # a torn file: evaluated again and rewritten
     third = LlamaChatModel(gguf)
     assert third.keep_prefix(PREFIX, tmp_path, heard.append) is False and len(heard) == 2
-    assert reply(third) == expected and LlamaChatModel(gguf).keep_prefix(PREFIX, tmp_path)
+    assert _fruit(third) == expected and LlamaChatModel(gguf).keep_prefix(PREFIX, tmp_path)
 
 
 @pytest.mark.models
@@ -80,12 +81,7 @@ def test_a_turn_start_evaluated_ahead_leaves_only_the_words_and_changes_no_reply
     from models.llm import LlamaChatModel
 
     gguf = real_store.file_path("qwen2.5-coder-0.5b-instruct")
-
-    def reply(model: LlamaChatModel) -> str:
-        deltas = model.stream_reply(ASK, [], CancelToken.never(), max_tokens=12, temperature=0)
-        return "".join(d.text for d in deltas)
-
-    expected = reply(LlamaChatModel(gguf))
+    expected = _fruit(LlamaChatModel(gguf))
     model = LlamaChatModel(gguf)
     evaluated = model.prefill(PREFIX, [])  # while the user is speaking
     assert evaluated > 20
@@ -93,7 +89,7 @@ def test_a_turn_start_evaluated_ahead_leaves_only_the_words_and_changes_no_reply
     # The request evaluates only the user message itself; the reply is the same.
     whole = model._tokens(ASK, [])[0]
     assert len(whole) - model._llm.n_tokens < 15
-    assert reply(model) == expected
+    assert _fruit(model) == expected
     longer = [*ASK, ChatMessage("assistant", expected), ChatMessage("system", "Be brief.")]
     assert 0 < model.prefill(longer, []) < len(model._tokens(longer, [])[0]) - evaluated
 
@@ -105,12 +101,7 @@ def test_words_read_ahead_leave_the_model_nothing_to_read_and_change_no_reply(
     from models.llm import LlamaChatModel
 
     gguf = real_store.file_path("qwen2.5-coder-0.5b-instruct")
-
-    def reply(model: LlamaChatModel) -> str:
-        deltas = model.stream_reply(ASK, [], CancelToken.never(), max_tokens=12, temperature=0)
-        return "".join(d.text for d in deltas)
-
-    expected = reply(LlamaChatModel(gguf))
+    expected = _fruit(LlamaChatModel(gguf))
     model = LlamaChatModel(gguf)
     whole = model._tokens(ASK, [])[0]
     model.prefill(PREFIX, [], "Name a")  # heard while the user speaks: up to those words
@@ -120,7 +111,7 @@ def test_words_read_ahead_leave_the_model_nothing_to_read_and_change_no_reply(
     # At the pause, all the words: the rest is read, up to the reply.
     assert model.prefill(PREFIX, [], "Name a fruit.", whole=True) == left
     assert model._llm.input_ids[: model._llm.n_tokens].tolist() == whole
-    assert reply(model) == expected
+    assert _fruit(model) == expected
 
 
 @pytest.mark.models
