@@ -115,6 +115,7 @@ class VoiceLoop:
         self._next, self._stopped = threading.Event(), False
         # (turn, words so far, all of them, the ears unsure of them)
         self._ahead: tuple[int, str, bool, bool] | None = None
+        self._ahead_lock = threading.Lock()  # the ears set it, the reader takes it
         self._readying = threading.Thread(target=self._ready_next, name="ready", daemon=True)
         self._started_turns: set[int] = set()
         self._answered_turns: set[int] = set()
@@ -336,7 +337,8 @@ class VoiceLoop:
         then reads 0-8 tokens after the end of speech instead of ~15 (~50 with none ahead)."""
         while self._next.wait() and not self._stopped:
             self._next.clear()
-            ahead, self._ahead = self._ahead, None
+            with self._ahead_lock:
+                ahead, self._ahead = self._ahead, None
             turn, words, whole, unsure = ahead or (self.turns.current, "", False, False)
             if turn != self.turns.current or (words and self.busy):
                 continue  # heard before a turn that has begun since: too late to help it
@@ -354,7 +356,8 @@ class VoiceLoop:
         while the user speaks or the judge decides: after the end of speech it reads only
         what came after them."""
         if words and not self.busy and not self.asking.waiting and self._chat.ready.is_set():
-            self._ahead = (self.turns.current, words, whole, unsure)
+            with self._ahead_lock:
+                self._ahead = (self.turns.current, words, whole, unsure)
             self._next.set()
 
     def _written(self, turn: int, messages: list[ChatMessage], reply: str) -> None:
