@@ -159,6 +159,7 @@ class MoonshineSpeechToText:
         )
         cache = dict(zip(self._cache, outputs[1:], strict=True))
         alive: list[tuple[list[int], list[float]]] = [([], [])]
+        totals = [0.0]  # each alive reading's summed log-probability
         done: list[tuple[list[int], list[float], float]] = []
         for _ in range(limit):
             logits = outputs[0][:, -1].astype(np.float64)
@@ -166,25 +167,26 @@ class MoonshineSpeechToText:
             logprobs = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
             options = sorted(
                 (
-                    (sum(alive[b][1]) + logprobs[b, t], b, int(t))
+                    (totals[b] + logprobs[b, t], b, int(t))
                     for b in range(len(alive))
                     for t in np.argpartition(-logprobs[b], width)[: width + 1]
                 ),
                 reverse=True,
             )
-            kept, rows = [], []
-            for _, b, token in options:
+            kept, rows, sums = [], [], []
+            for total, b, token in options:
                 tokens, lps = alive[b]
                 if token == EOS:
                     done.append((tokens, lps, float(logprobs[b, token])))
                 else:
                     kept.append(([*tokens, token], [*lps, float(logprobs[b, token])]))
                     rows.append(b)
+                    sums.append(float(total))
                 if len(kept) == width:
                     break
             if len(done) >= width or not kept:
                 break
-            alive = kept
+            alive, totals = kept, sums
             for name in self._cache:  # each reading's cache follows it
                 cache[name] = cache[name][rows]
             step = np.array([[tokens[-1]] for tokens, _ in alive], np.int64)

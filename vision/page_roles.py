@@ -76,10 +76,11 @@ def roles(layout: SketchLayout) -> dict[int, Role]:
             continue
         kind = _role_of(e.text)
         fields: tuple[int, ...] = ()
-        near = _nearest_input(layout, parent, i) if kind in ("add", "submit", "message") else -1
+        finds = kind in ("submit", "message") and re.search(SEARCH, e.text, re.I)
+        near = _nearest_input(layout, parent, i) if kind in ("add", "submit") or finds else -1
         if kind == "add":
             kind, fields = ("add", (near,)) if near >= 0 else ("message", ())
-        elif kind in ("submit", "message") and near >= 0 and re.search(SEARCH, e.text, re.I):
+        elif finds and near >= 0:
             kind, fields = "search", (near,)  # "Search" or "Find" beside a field
         elif kind == "submit":
             fields = tuple(

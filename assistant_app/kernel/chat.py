@@ -403,13 +403,13 @@ class ChatSession:
         """Evaluates what every turn's prompt starts with (instructions, tools, the history), so
         the first turn answers as fast as the next; with `spoken`, also how to answer for the
         ear and the user's `words` so far (needing no tool, until `whole`: all, to the reply)."""
+        if whole and "calculator" in self.toolbox.offered() and written_calculation(words):
+            return  # the kernel makes the call itself: the model will not read them
         with self._one_turn:
             self._spoken, self._context, self._passages = spoken, "", []
             asked = [ChatMessage("user", words or "Hi")]
             messages, self._spoken = self._prompt(words if whole else "Hi", asked), None
         model, specs = model or self.model, self.toolbox.specs()
-        if whole and "calculator" in self.toolbox.offered() and written_calculation(words):
-            return  # the kernel makes the call itself: the model will not read them
         if spoken is not None:  # only a model in this process is worth it (llama.cpp)
             getattr(model, "prefill", lambda *a: None)(messages[:-1], specs, words, whole)
             return
