@@ -35,27 +35,29 @@ def test_ctc_likelihood_is_the_sum_over_every_alignment() -> None:
         assert np.isclose(ctc_log_likelihood(log_probs, labels), np.log(brute))
 
 
-def _belief(frames: list[dict[str, float]]) -> LineBelief:
-    """Per-frame probabilities from {letter: probability}; the rest goes to the blank."""
-    probs = np.full((len(frames), len(ALPHABET)), 1e-6)
+def _belief(frames: list[dict[str, float]], extra: str = "") -> LineBelief:
+    """Per-frame probabilities from {letter: probability}; the rest goes to the blank.
+    `extra`: characters the alphabet holds besides letters, digits and the space."""
+    alphabet = [*ALPHABET[:-1], *extra, " "]
+    probs = np.full((len(frames), len(alphabet)), 1e-6)
     for t, frame in enumerate(frames):
         for ch, p in frame.items():
-            probs[t, ALPHABET.index(ch)] = p
+            probs[t, alphabet.index(ch)] = p
         probs[t, BLANK] = max(1e-6, 1 - sum(frame.values()))
     probs /= probs.sum(axis=1, keepdims=True)
-    (text, _), *_ = CTCLabelDecode(ALPHABET[1:-1])(probs[None])  # the engine's own decoder
-    return LineBelief(probs, text, alphabet_index(ALPHABET))
+    (text, _), *_ = CTCLabelDecode(alphabet[1:-1])(probs[None])  # the engine's own decoder
+    return LineBelief(probs, text, alphabet_index(alphabet))
 
 
 def _frames(word: str, runner_up: dict[int, tuple[str, float]]) -> list[dict[str, float]]:
-    """One sure frame per letter (0.99) with a blank after it; `runner_up` gives a letter
+    """One sure frame per letter (0.999) with a blank after it; `runner_up` gives a letter
     position a second choice and its probability."""
     frames: list[dict[str, float]] = []
     for i, ch in enumerate(word):
-        frame = {ch: 0.99}
+        frame = {ch: 0.999}
         if i in runner_up:
             other, p = runner_up[i]
-            frame = {ch: 0.99 - p, other: p}
+            frame = {ch: 0.999 - p, other: p}
         frames += [frame, {}]
     return frames
 
@@ -68,6 +70,21 @@ def test_a_misread_letter_the_recogniser_half_saw_is_put_right() -> None:
 
 def test_a_letter_it_barely_considered_is_left_as_read() -> None:
     belief = _belief(_frames("Jo6s", {2: ("b", 0.0005)}))
+    assert belief.corrections() == {}
+
+
+def test_a_word_no_dictionary_has_takes_a_less_likely_correction() -> None:
+    # 1/50 of the belief: enough against "Welsite" (no word at all), not against "mugs" (a
+    # word, if a rarer one than "rugs").
+    assert _belief(_frames("Welsite", {2: ("b", 0.02)})).corrections() == {"Welsite": "Website"}
+    assert _belief(_frames("mugs", {0: ("r", 0.02)})).corrections() == {}
+    assert _belief(_frames("mugs", {0: ("r", 0.3)})).corrections() == {"mugs": "rugs"}
+
+
+def test_a_price_whose_dollar_was_read_as_a_digit_gets_it_back() -> None:
+    belief = _belief(_frames("849/month", {0: ("$", 0.3)}), extra="$/")
+    assert belief.corrections() == {"849": "$49"}
+    belief = _belief(_frames("849/month", {0: ("$", 0.0001)}), extra="$/")
     assert belief.corrections() == {}
 
 

@@ -112,6 +112,8 @@ def test_full_width_forms_read_as_ascii() -> None:
 
     assert halfwidth("$11 ／month （new）：") == "$11 /month (new):"
     assert halfwidth("Café 50%") == "Café 50%"
+    assert halfwidth("$32 ノ year") == "$32 / year"  # a slant stroke read as a kana
+    assert halfwidth("カノン") == "カノン"  # among kana it is one
 
 
 def test_in_the_faint_mask_letters_feet_are_no_underline_and_a_stroke_below_them_is() -> None:

@@ -24,11 +24,18 @@ COMMON = 13.0  # wordninja's cost (log rank) of a usual word; rarer parts leave 
 
 # The recogniser's alphabet holds Chinese punctuation too: a slash drawn wide reads as "／".
 _FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+# A slant stroke may read as the kana "ノ" (no): a slash, in a line with no other kana or kanji.
+_KANA_SLASH = {ord("\u30ce"): "/"}
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 
 
 def halfwidth(text: str) -> str:
-    """Full-width forms ("$11 ／month", "（", "：") as the ASCII a sketch is written in."""
-    return text.translate(_FULL_WIDTH)
+    """Full-width forms ("$11 ／month", "（", "：") as the ASCII a sketch is written in; a
+    lone "ノ" among Latin letters ("$32 ノ year") as the slash it was."""
+    text = text.translate(_FULL_WIDTH)
+    if "\u30ce" in text and not _CJK.search(text.replace("\u30ce", "")):
+        text = text.translate(_KANA_SLASH)
+    return text
 
 
 def respace(text: str) -> str:
