@@ -73,6 +73,7 @@ class TurnDetector:
         self._last_s = 0.0
         self._pause_end_s = -1.0
         self._resumed = False
+        self._soft_end = 0  # frames of silence that end this pause's turn (0: the cap's)
         self._offered = 0  # frames in the last partial utterance
         self._pre_roll.clear()
 
@@ -99,9 +100,15 @@ class TurnDetector:
         self._frames.append(frame)
         self._voiced += voiced
         self._silent_run = 0 if voiced else self._silent_run + 1
-        ended = self._silent_run >= self._end_frames or len(self._frames) >= self._max_frames
-        pausing = self._silent_run == self._speculate_frames
         self._resumed |= bool(voiced)
+        if voiced:
+            self._soft_end = 0  # the pause a judgement's shorter wait was for is over
+        ended = (
+            self._silent_run >= self._end_frames
+            or 0 < self._soft_end <= self._silent_run
+            or len(self._frames) >= self._max_frames
+        )
+        pausing = self._silent_run == self._speculate_frames
         if (ended or pausing) and self._voiced >= self._min_frames:
             events.append(self._utterance(end_s, tentative=not ended))
             if pausing and not ended:  # the pause a judgement of this utterance refers to
@@ -115,11 +122,16 @@ class TurnDetector:
             self.reset()
         return events
 
-    def end_now(self, speech_end_s: float) -> Utterance | None:
-        """Ends the turn in the pause after speech that ended at `speech_end_s` (the thought
-        was judged finished); None when speech has resumed since, or the turn already ended."""
+    def end_after(self, speech_end_s: float, silence_s: float = 0.0) -> Utterance | None:
+        """Ends the turn in the pause after speech that ended at `speech_end_s` once it has
+        lasted `silence_s` (the thought was judged finished, or maybe finished): the turn if
+        that is now, else None and `push` ends it then unless speech resumes first. None too
+        when speech has resumed since, or the turn already ended."""
         if not self._started or self._resumed or speech_end_s != self._pause_end_s:
             return None  # speech went on since: this judgement is stale
+        if self._silent_run * self.frame_s < silence_s:
+            self._soft_end = max(1, round(silence_s / self.frame_s))
+            return None
         cut = self._utterance(self._last_s, tentative=False)  # the same audio as at the pause
         self.reset()
         return Utterance(cut.audio, cut.start_s, speech_end_s)

@@ -16,9 +16,9 @@ and for complete clips the time from the end of speech to the end of the turn wi
 transcript ready (what the chat then starts from; the rest of the way to the first audio is the
 same for both methods), plus the judge's cost per pause. "meaning + repair" applies the live
 loop's repair to the judged turns: speech resuming within 2.0 s of the last word, while its
-answer cannot be over yet, takes the turn back and joins it; "(before)": within 1.5 s of the turn
-being ended (the loop's rule until the second 2026-12-06 change; the quicker the ears and the
-judge, the sooner it closed).
+answer cannot be over yet, takes the turn back and joins it. "(finished only)": the judge's
+verdict used as until 2026-12-07, a thought that may be finished (P(finished) between 0.001
+and 0.01) waiting for the cap like an unfinished one instead of for 1 s of silence.
 
 Run from the repo root: `.venv/bin/python bench/turns.py [--seed N] [--paused 30] [--whole 20]`
 """
@@ -44,7 +44,6 @@ from bench.ear_clips import CITIES, NAMES, at_snr, pink, voices  # noqa: E402
 
 RATE, FRAME = 16000, 512
 TAIL_S = KEPT_SILENCE_FRAMES * FRAME / RATE  # the silence kept after the speech
-GOES_ON_BEFORE_S = 1.5  # counted from the turn being ended
 ANSWER_S = 1.0  # end of a turn -> its answer's first sound, at the quickest (bench/voice_tasks.py)
 SOUND_S = 1.0  # how long the shortest answer sounds (a few words): it is playing until then
 EXPECTED = expected_for({"calculator", "python"})  # what the loop's ears expect, default tools
@@ -71,6 +70,10 @@ WHOLE = [
     lambda r: "Summarise my travel notes.",
     lambda r: f"Remind me to call {r.choice(NAMES)} tomorrow.",
     lambda r: "Thank you, that was helpful.",
+    # Requests that could go on ("... for my dog", "... tonight"): judged maybe finished.
+    lambda r: f"Could you suggest a name for my {r.choice(['dog', 'cat', 'boat'])}?",
+    lambda r: "Can you give me some ideas for dinner?",
+    lambda r: "Do you have any tips for sleeping better?",
 ]
 
 
@@ -135,11 +138,13 @@ def run(clip: Clip, method: str, stt, vad, judge, config, threshold: float) -> N
     from audio.endpoint import detector_for
     from audio.hearing import heard_words
 
-    judged = method == "meaning"
+    judged = method.startswith("meaning")
+    graded = judged and not method.endswith("(finished only)")
     detector = detector_for(config.vad, judged)
     vad.reset()
     transcripts: dict[bytes, float] = {}  # audio → stream time its transcript was ready
-    pending: tuple[float, float] | None = None  # (stream time the verdict lands, speech end)
+    # (stream time the verdict lands, speech end, the silence that ends the turn)
+    pending: tuple[float, float, float] | None = None
     busy_until = 0.0  # the recogniser does one thing at a time
     turns = []
     for i in range(len(clip.audio) // FRAME):
@@ -147,7 +152,7 @@ def run(clip: Clip, method: str, stt, vad, judge, config, threshold: float) -> N
         now = (i + 1) * FRAME / RATE
         events = detector.push(frame, vad.speech_probability(frame), now)
         if pending is not None and now >= pending[0]:
-            ended = detector.end_now(pending[1])
+            ended = detector.end_after(pending[1], pending[2])
             pending = None
             if ended is not None:
                 events.append(ended)
@@ -169,10 +174,14 @@ def run(clip: Clip, method: str, stt, vad, judge, config, threshold: float) -> N
                 busy_until = transcripts[key] = ready
                 if judged and not nothing_to_judge(text):
                     verdict = judge.judge(text)
-                    clip.costs.append(verdict.seconds)
-                    clip.judged.append((text, round(verdict.probability, 4)))
-                    if verdict.finished(threshold):
-                        pending = (ready + verdict.seconds, event.end_s)
+                    if graded:
+                        clip.costs.append(verdict.seconds)
+                        clip.judged.append((text, round(verdict.probability, 4)))
+                    wait = verdict.wait_s(threshold)
+                    if not graded:
+                        wait = 0.0 if verdict.finished(threshold) else None
+                    if wait is not None:
+                        pending = (ready + verdict.seconds, event.end_s, wait)
                 continue
             if key in transcripts:
                 ready = max(now, transcripts[key])
@@ -186,20 +195,16 @@ def run(clip: Clip, method: str, stt, vad, judge, config, threshold: float) -> N
     clip.turns[method] = turns
 
 
-def repaired(
-    turns: list[tuple[float, float, float]], before: bool = False
-) -> list[tuple[float, float, float]]:
+def repaired(turns: list[tuple[float, float, float]]) -> list[tuple[float, float, float]]:
     """The turns as the live loop ends up with them: speech that resumes within GOES_ON_S of a
     turn's last word, before its answer can be over (ANSWER_S + SOUND_S after the turn was
-    ended, its transcript ready), takes that turn back and joins it. `before`: the loop's rule
-    until the second 2026-12-06 change, within GOES_ON_BEFORE_S of the turn being ended."""
+    ended, its transcript ready), takes that turn back and joins it."""
     out: list[tuple[float, float, float]] = []
     for start, end, ready in turns:
         if not out:
             goes_on = False
         else:
-            since = start - out[-1][2] if before else start - out[-1][1]
-            goes_on = since <= (GOES_ON_BEFORE_S if before else GOES_ON_S)
+            goes_on = start - out[-1][1] <= GOES_ON_S
             goes_on = goes_on and start <= out[-1][2] + ANSWER_S + SOUND_S
         if goes_on:
             out[-1] = (out[-1][0], end, ready)
@@ -212,8 +217,9 @@ def score(clips: list[Clip], method: str) -> tuple:
     paused = [c for c in clips if c.paused]
     whole = [c for c in clips if not c.paused]
     if method.startswith("meaning + repair"):
+        judged = method.replace(" + repair", "")
         for c in clips:
-            c.turns[method] = repaired(c.turns["meaning"], method.endswith("(before)"))
+            c.turns[method] = repaired(c.turns[judged])
 
     def one_whole_turn(c: Clip) -> bool:
         turns = c.turns[method]
@@ -262,7 +268,7 @@ def main(argv: list[str] | None = None) -> None:
     stt.transcribe(clips[0].audio[:RATE], "en")
     judge.judge("Hello there")
     for clip in clips:
-        for method in ("silence", "meaning"):
+        for method in ("silence", "meaning (finished only)", "meaning"):
             run(clip, method, stt, vad, judge, config, args.threshold)
         if args.verbose:
             turns = {m: [tuple(round(x, 2) for x in t) for t in ts] for m, ts in clip.turns.items()}
@@ -274,7 +280,8 @@ def main(argv: list[str] | None = None) -> None:
     print_table(["end of turn by", "pause clips heard whole", "cut at the pause",
                  "complete answered once", "never ended", "end of speech -> turn ready, median s",
                  "max s", "judge ms/pause"],
-                [score(clips, m) for m in ("silence", "meaning", "meaning + repair (before)",
+                [score(clips, m) for m in ("silence", "meaning (finished only)", "meaning",
+                                            "meaning + repair (finished only)",
                                             "meaning + repair")])  # fmt: skip
     print(f"\n{machine_line()}")
 

@@ -17,6 +17,10 @@ from assistant_app.core.errors import ModelUnavailable
 # Chosen on 29 hand-written texts: fragments scored <= 0.0009, whole requests >= 0.03;
 # bench/turns.py measures it on fresh clips.
 FINISHED_AT = 0.01
+# Below that but not plainly cut off ("Can you recommend a good book" ~0.004 where "Can you
+# add 45 and" is ~0.00002): the turn ends after MAYBE_WAIT_S of silence, not the cap.
+MAYBE_AT = 0.001
+MAYBE_WAIT_S = 1.0
 SYSTEM = "You are a helpful voice assistant. The user speaks; their words are transcribed."
 # What the model may write next when the message is complete: the end of the turn, or a mark
 # that closes a sentence (the transcript's own last mark is taken off first).
@@ -34,6 +38,13 @@ class Verdict:
 
     def finished(self, threshold: float) -> bool:
         return self.probability >= threshold
+
+    def wait_s(self, threshold: float = FINISHED_AT) -> float | None:
+        """The silence after the speech that ends the turn: none for a finished thought,
+        MAYBE_WAIT_S for one that may be; None leaves it to the cap."""
+        if self.finished(threshold):
+            return 0.0
+        return MAYBE_WAIT_S if self.probability >= MAYBE_AT else None
 
 
 def ends_on_a_filler(text: str) -> bool:

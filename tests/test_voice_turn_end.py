@@ -12,7 +12,7 @@ from assistant_app.core.messages import Utterance
 from assistant_app.voice.stages import nothing_to_judge
 from audio.echo import PassthroughEchoCanceller
 from audio.endpoint import TurnDetector
-from models.end_of_turn import Verdict, ends_on_a_filler, only_fillers
+from models.end_of_turn import MAYBE_WAIT_S, Verdict, ends_on_a_filler, only_fillers
 from tests.voice_harness import QUIET, SPEECH
 
 
@@ -51,6 +51,29 @@ def test_an_unfinished_thought_waits_through_the_pause(make) -> None:
     h.play_until("reply_done")
     assert [e.text for e in h.kinds("transcript")] == [whole]  # one turn, all of it
     assert [m.content for m in h.session.history] == [whole, "42."]
+
+
+class MaybeJudge:
+    """Every thought may be finished, as "Can you recommend a good book" is judged."""
+
+    def judge(self, text: str) -> Verdict:
+        return Verdict(0.004, 0.001)
+
+
+def test_a_thought_that_may_be_finished_ends_after_a_shorter_silence(make) -> None:
+    h = make(["Try Dune."], ["Can you recommend a good book?"], judge=MaybeJudge())
+    h.say(25, then_quiet=20)  # 0.64 s of silence: not yet
+    time.sleep(0.3)
+    assert not h.kinds("end_of_speech")
+    h.say(0, then_quiet=20)  # 1.28 s in all: more than MAYBE_WAIT_S, less than the 2.5 s cap
+    h.play_until("reply_done")
+    assert [m.content for m in h.session.history] == ["Can you recommend a good book?", "Try Dune."]
+
+
+def test_verdicts_say_how_long_the_silence_must_be() -> None:
+    assert Verdict(0.6, 0.0).wait_s() == 0.0
+    assert Verdict(0.004, 0.0).wait_s() == MAYBE_WAIT_S
+    assert Verdict(0.00002, 0.0).wait_s() is None
 
 
 def test_think_carefully_waits_for_the_question(make) -> None:
@@ -95,10 +118,10 @@ def test_the_detector_ends_a_turn_when_told_in_the_same_pause() -> None:
             if isinstance(event, Utterance) and event.tentative:
                 tentative = event
     assert tentative is not None and detector.in_speech
-    ended = detector.end_now(tentative.end_s)
+    ended = detector.end_after(tentative.end_s)
     assert ended is not None and not ended.tentative and not detector.in_speech
     assert np.array_equal(ended.audio, tentative.audio)  # its transcript is reused
-    assert detector.end_now(tentative.end_s) is None  # already ended
+    assert detector.end_after(tentative.end_s) is None  # already ended
 
 
 def test_a_stale_judgement_does_not_end_a_later_pause() -> None:
@@ -110,8 +133,8 @@ def test_a_stale_judgement_does_not_end_a_later_pause() -> None:
             if isinstance(event, Utterance) and event.tentative:
                 tentatives.append(event)
     assert len(tentatives) == 2
-    assert detector.end_now(tentatives[0].end_s) is None and detector.in_speech
-    assert detector.end_now(tentatives[1].end_s) is not None
+    assert detector.end_after(tentatives[0].end_s) is None and detector.in_speech
+    assert detector.end_after(tentatives[1].end_s) is not None
 
 
 STORY = "Tell me a story about a fox."
@@ -204,3 +227,39 @@ def test_speech_after_the_answer_was_heard_is_a_new_turn(make) -> None:
 
 def test_a_sentence_ending_on_so_or_like_is_not_a_filler() -> None:
     assert not ends_on_a_filler("I think so.") and not ends_on_a_filler("Do you like it like")
+
+
+class _Mic:
+    """A detector fed blocks of speech or quiet, its stream clock kept."""
+
+    def __init__(self) -> None:
+        self.detector, self.t = TurnDetector(end_silence_ms=2500, start_ms=96), 0.0
+
+    def feed(self, blocks: list) -> tuple[list[Utterance], list[Utterance]]:
+        """(tentative, final) utterances the blocks caused."""
+        tentative, final = [], []
+        for block in blocks:
+            self.t += 512 / 16000
+            for event in self.detector.push(block, 1.0 if block is SPEECH else 0.0, self.t):
+                if isinstance(event, Utterance):
+                    (tentative if event.tentative else final).append(event)
+        return tentative, final
+
+
+def test_a_pause_judged_maybe_finished_ends_after_its_shorter_silence() -> None:
+    mic = _Mic()
+    (tentative,), _ = mic.feed([SPEECH] * 20 + [QUIET] * 5)
+    assert mic.detector.end_after(tentative.end_s, 0.5) is None and mic.detector.in_speech
+    _, final = mic.feed([QUIET] * 9)  # 14 frames: 0.45 s of silence
+    assert not final and mic.detector.in_speech
+    _, final = mic.feed([QUIET] * 2)
+    assert len(final) == 1 and np.array_equal(final[0].audio, tentative.audio)
+    assert not mic.detector.in_speech
+
+
+def test_speech_resuming_cancels_the_shorter_silence() -> None:
+    mic = _Mic()
+    (tentative,), _ = mic.feed([SPEECH] * 20 + [QUIET] * 5)
+    assert mic.detector.end_after(tentative.end_s, 0.5) is None
+    _, final = mic.feed([SPEECH] * 10 + [QUIET] * 30)  # 0.96 s: the cap's 2.5 s rules
+    assert not final and mic.detector.in_speech

@@ -139,7 +139,8 @@ class VadConfig:
         "With end_of_turn = silence: the silence that ends the user's turn.", default=400
     )
     end_of_turn_cap_ms: int = _doc(
-        "With end_of_turn = meaning: the longest silence waited for an unfinished thought.",
+        "With end_of_turn = meaning: the longest silence waited for an unfinished thought "
+        "(one that may be finished waits 1 s).",
         default=2500,
     )
     end_of_turn_model: str = _doc(

@@ -101,7 +101,7 @@ class VoiceLoop:
             SttStage(
                 engines.stt, language, self.asking.heard, stt_q, chat_q, self.turns, self._emit,
                 judge=engines.judge.judge if engines.judge is not None else None,
-                on_finished=lambda end_s: self._mic.put(("finished", end_s)),
+                on_finished=lambda end_s, wait_s: self._mic.put(("finished", (end_s, wait_s))),
                 on_words=self._read_ahead,
                 expected=lambda: self.expected,
             ),
@@ -199,7 +199,7 @@ class VoiceLoop:
                 if isinstance(item[0], str) and item[0] == "ptt":
                     self._toggle_ptt(item[1], stt_q)
                 elif isinstance(item[0], str) and item[0] == "finished":
-                    if (utterance := self.detector.end_now(item[1])) is not None:
+                    if (utterance := self.detector.end_after(*item[1])) is not None:
                         self._turn(utterance, stt_q)  # the thought is finished: answer now
                 elif isinstance(item[0], str):
                     setattr(self, item[0], item[1])

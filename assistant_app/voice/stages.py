@@ -108,7 +108,8 @@ def nothing_to_judge(text: str) -> bool:
 class SttStage(Stage):
     """Utterance → Transcript, refusing what Whisper itself marks as probably not speech, and
     fillers alone. With a `judge`, the words heard at a pause are judged: a finished thought
-    ends the turn at once (`on_finished` gets the end of its speech)."""
+    ends the turn at once, one that may be after a shorter silence than the cap
+    (`on_finished` gets the end of its speech and the silence to wait for)."""
 
     def __init__(
         self,
@@ -117,7 +118,7 @@ class SttStage(Stage):
         on_answer: Callable[[str], None],
         *args: Any,
         judge: Callable[[str], Verdict] | None = None,
-        on_finished: Callable[[float], None] | None = None,
+        on_finished: Callable[[float, float], None] | None = None,
         expected: Callable[[], str] = str,
         on_words: Callable[[str, bool, bool], None] = lambda words, whole, unsure: None,
     ) -> None:
@@ -132,14 +133,17 @@ class SttStage(Stage):
             return
         text = self._heard(item, transcript)
         verdict = Verdict(0.0, 0.0) if nothing_to_judge(text) else self.judge(text)
-        finished = verdict.finished(FINISHED_AT)
-        decision = "end the turn" if finished else "keep listening"
+        wait = verdict.wait_s(FINISHED_AT)
+        decision = (
+            "keep listening" if wait is None
+            else f"end the turn after {wait:.1f} s of silence" if wait else "end the turn"
+        )  # fmt: skip
         ms = 1000 * verdict.seconds
         log.info(
             "pause after %r: finished %.3f (%.0f ms): %s", text, verdict.probability, ms, decision
         )
-        if finished:
-            self.on_finished(item.end_s)
+        if wait is not None:
+            self.on_finished(item.end_s, wait)
 
     @staticmethod
     def _heard(item: Utterance, transcript: Transcript) -> str:
