@@ -14,11 +14,20 @@ MAX_CHARS = 220  # a very long sentence is cut at a comma so the first audio is 
 # comma after this many characters ("Sure, here's a fun fact about octopuses: …").
 _CLAUSE = re.compile(r"[:;,](?=\s)")
 FIRST_CLAUSE_CHARS = 24
+# With no such mark, before a word that starts a phrase, once there are this many characters:
+# "Octopuses are known for their ability | to manipulate objects with their tentacles." took
+# 1.6-2.6 s to write whole (bench/voice_tasks.py). Not after a number ("from 1 to 10").
+_PHRASE = re.compile(
+    r"(?<=[^\W\d])\s+(?=(?:to|that|which|who|with|because|and|but|or|so|could|when|where"
+    r"|while|if)\s)"
+)
+FIRST_PHRASE_CHARS = 28
 
 
 class SentenceSplitter:
     """Feed text deltas with `push`; complete sentences come out; `flush` gives the rest.
-    `first_clause`: the first piece may be a clause, so that speech starts sooner."""
+    `first_clause`: the first piece may be a clause or a phrase, so that speech starts
+    sooner."""
 
     def __init__(self, *, first_clause: bool = False) -> None:
         self._buffer = ""
@@ -59,6 +68,10 @@ class SentenceSplitter:
                 said = self._buffer[: match.start()].strip()
                 if said and (match.group() != "," or len(said) >= FIRST_CLAUSE_CHARS):
                     return match.end()
+            for match in _PHRASE.finditer(self._buffer):
+                said = self._buffer[: match.start()]
+                if len(said.strip()) >= FIRST_PHRASE_CHARS and said.count('"') % 2 == 0:
+                    return match.start()
         if len(self._buffer) > MAX_CHARS:
             comma = self._buffer.rfind(", ", 0, MAX_CHARS)
             if comma > 40:

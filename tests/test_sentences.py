@@ -59,3 +59,20 @@ def test_a_reply_may_start_speaking_at_the_end_of_its_first_clause() -> None:
         "It is a long way to Tipperary,"
     ]
     assert list(SentenceSplitter(first_clause=True).push("Here:\n```python\nx = 1; y")) == ["Here:"]
+
+
+def test_a_long_first_sentence_may_start_speaking_before_a_phrase() -> None:
+    splitter = SentenceSplitter(first_clause=True)
+    assert list(splitter.push("Octopuses are known for their ability to")) == []  # "to…"?
+    assert list(splitter.push(" manipulate objects with their")) == [
+        "Octopuses are known for their ability"
+    ]
+    assert list(splitter.push(" tentacles. They")) == [
+        "to manipulate objects with their tentacles."  # then whole sentences
+    ]
+    short = SentenceSplitter(first_clause=True)
+    assert list(short.push("A cat could be named Shadow. ")) == ["A cat could be named Shadow."]
+    numbers = SentenceSplitter(first_clause=True)  # not between numbers, nor inside quotes
+    assert list(numbers.push("The sum of the squares from 1 to 10 is")) == []
+    quoted = SentenceSplitter(first_clause=True)
+    assert list(quoted.push('A good name for a cat is "Shadow and Smoke" maybe')) == []
