@@ -140,3 +140,18 @@ def test_the_real_reader_reads_a_misread_hand_right(
     lines = [line.text for line in create_ocr(real_store, threads=2).read(pixels)]
     assert drawn in sketch.truth["texts"]
     assert drawn in lines and misread not in lines
+
+
+def test_a_letter_read_as_signs_is_put_back() -> None:
+    # "M" read as "[" then "l", the recogniser half seeing an M across both.
+    m_seen = [{"[": 0.6, "M": 0.35}, {"M": 0.3}, {"l": 0.6, "M": 0.35}, {}]
+    belief = _belief(m_seen + _frames("enu", {}), extra="[")
+    assert belief.text == "[lenu"
+    assert belief.corrections() == {"[lenu": "Menu"}
+    m_unseen = [{"[": 0.99}, {}, {"l": 0.99}, {}]
+    assert _belief(m_unseen + _frames("enu", {}), extra="[").corrections() == {}
+
+
+def test_a_buttons_first_verb_misread_is_put_right() -> None:
+    belief = _belief(_frames("Cet started", {0: ("G", 0.3)}))
+    assert belief.corrections() == {"Cet": "Get"}

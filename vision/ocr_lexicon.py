@@ -36,6 +36,14 @@ RARE = 11.5
 # A price's hand-drawn "$" is often read as a digit or a look-alike ("849 / month", "#99"):
 # such a number is tried with a "$" in its first place.
 PRICE_LIKE = re.compile(r"(?<![\w$#.])[89S#]\d{1,4}(?:\.\d\d)?(?![\w.])")
+# The verbs a button's label starts with, for a first word misread ("Co", "Cet started").
+FIRST_VERBS = (
+    *ACTION_WORDS, "buy", "book", "choose", "contact", "find", "get", "learn", "order", "select",
+    "start", "try", "view",
+)  # fmt: skip
+# A letter the recogniser read as two signs, or as a sign: "[lenu" and "ilenu" for "Menu",
+# "©rder" for "Order". A reading with one becomes the usual word it spells with the letter.
+LOOK_ALIKES = (("[l", "M"), ("[L", "M"), ("il", "M"), ("Il", "M"), ("©", "O"), ("©", "C"))
 
 
 class LineBelief:
@@ -71,8 +79,10 @@ class LineBelief:
         # A usual or two-letter first word may be a button's verb misread ("Las in", "Co").
         first = words[:1] if words and _may_be_an_action(words[0][2]) else []
         prices = [(m.start(), m.end(), m.group(0)) for m in PRICE_LIKE.finditer(self.text)]
+        signs = [(s, e, w, spelt) for s, e, w in words if (spelt := _look_alike_words(w))]
         out: dict[str, str] = {}
-        if not (pairs or singles or first or prices) or len(self.columns) != len(self.text):
+        looked_at = pairs or singles or first or prices or signs
+        if not looked_at or len(self.columns) != len(self.text):
             return out  # nothing to look at, or a decoder that reads otherwise than greedily
         split: set[int] = set()
         for (s1, _, a), (s2, e2, b) in pairs:
@@ -95,6 +105,11 @@ class LineBelief:
                     out[word] = better
         for start, end, word in prices:
             if better := self._best(word, self._span(start, end), ["$" + word[1:]]):
+                out[word] = better
+        for start, end, word, spelt in signs:
+            if word not in out and (
+                better := self._best(word, self._span(start, end), spelt, UNKNOWN_MARGIN)
+            ):
                 out[word] = better
         return out
 
@@ -163,16 +178,29 @@ def _worth_a_look(word: str) -> bool:
 def _may_be_an_action(word: str) -> bool:
     """A usual word, or two letters ("Co"), not itself one of the action words."""
     low = word.lower()
-    return word.isalpha() and low not in ACTION_WORDS and (len(low) == 2 or usual(low))
+    return word.isalpha() and low not in FIRST_VERBS and (len(low) == 2 or usual(low))
 
 
 def _actions_near(word: str) -> list[str]:
     """The action words two edits or fewer from `word` (one for two letters), in its case."""
     low = word.lower()
-    near = [a for a in ACTION_WORDS if edit_distance(low, a) <= (1 if len(low) <= 2 else 2)]
+    near = [a for a in FIRST_VERBS if edit_distance(low, a) <= (1 if len(low) <= 2 else 2)]
     if word.isupper():
         return [a.upper() for a in near]
     return [a.capitalize() if word[0].isupper() else a for a in near]
+
+
+def _look_alike_words(word: str) -> list[str]:
+    """The usual words `word` spells with one of its look-alike signs read as the letter."""
+    out = []
+    for sign, letter in LOOK_ALIKES:
+        at = word.find(sign)
+        if at < 0 or usual(word):
+            continue
+        spelt = word[:at] + letter + word[at + len(sign) :]
+        if spelt.isalpha() and usual(spelt.lower()):
+            out.append(spelt[0] + spelt[1:].lower() if spelt[0].isupper() else spelt.lower())
+    return out
 
 
 def _known(word: str) -> bool:
