@@ -70,7 +70,8 @@ class SentenceSplitter:
                     return match.end()
             for match in _PHRASE.finditer(self._buffer):
                 said = self._buffer[: match.start()]
-                if len(said.strip()) >= FIRST_PHRASE_CHARS and said.count('"') % 2 == 0:
+                quoting = said.count('"') % 2 or said.count("\u201c") > said.count("\u201d")
+                if len(said.strip()) >= FIRST_PHRASE_CHARS and not quoting:
                     return match.start()
         if len(self._buffer) > MAX_CHARS:
             comma = self._buffer.rfind(", ", 0, MAX_CHARS)

@@ -76,3 +76,5 @@ def test_a_long_first_sentence_may_start_speaking_before_a_phrase() -> None:
     assert list(numbers.push("The sum of the squares from 1 to 10 is")) == []
     quoted = SentenceSplitter(first_clause=True)
     assert list(quoted.push('A good name for a cat is "Shadow and Smoke" maybe')) == []
+    curly = SentenceSplitter(first_clause=True)
+    assert list(curly.push("A good name for a cat is \u201cShadow and Smoke\u201d maybe")) == []

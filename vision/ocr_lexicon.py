@@ -1,6 +1,8 @@
 """Misread words put right by what the recogniser saw: a word no dictionary knows ("Jo6s",
 "Hame", "Iten") is replaced by a usual word a letter or two away when the recogniser's own
 letter probabilities, frame by frame, give that word nearly as much belief as the misreading.
+The same check puts back a price's "$" read as a digit ("849" -> "$49"), a letter read as signs
+("[lenu" -> "Menu") and a button's first verb ("Cet" -> "Get").
 
 The recogniser is a CTC model: for each column of the line image it gives a probability for
 every letter and for "no letter here". The chance of a word over the columns it covers is the
@@ -25,9 +27,9 @@ BLANK = 0  # the CTC "no letter" index (RapidOCR puts it first)
 # (natural log: the recogniser must give it at least 1/20 of the reading's likelihood).
 MARGIN = 3.0
 # For a reading no dictionary has at all ("Welsite", "Colden", "Soarch"): it cannot be right
-# as it stands, so a word with up to 1/150 of its likelihood replaces it. (A rarer word the
-# dictionary knows keeps MARGIN: "mugs" is not "rugs" at 4.5; generated sketches, reading
-# alone: word recall 0.958 -> 0.966 and 0.971 -> 0.973 on two fresh seeds, nothing broken.)
+# as it stands, so a word with up to 1/150 of its likelihood replaces it. A rarer word the
+# dictionary knows keeps MARGIN: "mugs" read right became "rugs" at 4.5 when every word had 5
+# (generated sketches, reading alone: docs/BENCHMARKS.md, 2026-12-07 third session).
 UNKNOWN_MARGIN = 5.0
 # A word rarer than this (wordninja's cost: the log of its frequency rank) may be half of a
 # word split in two ("Road ing"); one word is looked at only when no usual word at all (a
@@ -36,7 +38,8 @@ RARE = 11.5
 # A price's hand-drawn "$" is often read as a digit or a look-alike ("849 / month", "#99"):
 # such a number is tried with a "$" in its first place.
 PRICE_LIKE = re.compile(r"(?<![\w$#.])[89S#]\d{1,4}(?:\.\d\d)?(?![\w.])")
-# The verbs a button's label starts with, for a first word misread ("Co", "Cet started").
+# The verbs a button's label starts with, for a first word misread ("Co" for "Go", "Cet
+# started").
 FIRST_VERBS = (
     *ACTION_WORDS, "buy", "book", "choose", "contact", "find", "get", "learn", "order", "select",
     "start", "try", "view",
@@ -192,10 +195,12 @@ def _actions_near(word: str) -> list[str]:
 
 def _look_alike_words(word: str) -> list[str]:
     """The usual words `word` spells with one of its look-alike signs read as the letter."""
+    if usual(word):
+        return []
     out = []
     for sign, letter in LOOK_ALIKES:
         at = word.find(sign)
-        if at < 0 or usual(word):
+        if at < 0:
             continue
         spelt = word[:at] + letter + word[at + len(sign) :]
         if spelt.isalpha() and usual(spelt.lower()):
