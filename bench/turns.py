@@ -177,8 +177,8 @@ def run(clip: Clip, method: str, stt, vad, judge, config, threshold: float) -> N
                     if graded:
                         clip.costs.append(verdict.seconds)
                         clip.judged.append((text, round(verdict.probability, 4)))
-                    wait = verdict.wait_s(threshold)
-                    if not graded:
+                        wait = verdict.wait_s(threshold)
+                    else:  # the old rule: finished now, or the cap
                         wait = 0.0 if verdict.finished(threshold) else None
                     if wait is not None:
                         pending = (ready + verdict.seconds, event.end_s, wait)
