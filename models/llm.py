@@ -74,6 +74,7 @@ class LlamaChatModel:
         self._grammars = CallGrammars()
         self._busy = threading.RLock()
         self._asked = threading.Event()  # a request waits: evaluating ahead gives way
+        self._halts = 0  # bumped by `give_way`: evaluating ahead stops after its piece
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
@@ -115,6 +116,7 @@ class LlamaChatModel:
             a, b = (self._tokens([*messages, ChatMessage("user", f"{words} {x}".lstrip())],
                                  tools)[0] for x in "ab")  # fmt: skip
             tokens = shared_prefix(a, b)
+        halts = self._halts
         with self._busy:
             done = self._llm.input_ids[: self._llm.n_tokens].tolist()
             same = min(_common_prefix(done, tokens), len(tokens))
@@ -122,10 +124,15 @@ class LlamaChatModel:
             # In pieces, so that a request arriving meanwhile waits for one piece at most
             # (~0.4 s), not for the whole; what was evaluated stays for it.
             for start in range(same, len(tokens), PREFILL_PIECE):
-                if self._asked.is_set():
+                if self._asked.is_set() or self._halts != halts:
                     break
                 self._llm.eval(tokens[start : start + PREFILL_PIECE])
             return self._llm.n_tokens - same
+
+    def give_way(self) -> None:
+        """Stops an evaluation ahead in progress after its current piece (the voice is
+        stopping: nothing will ask for it)."""
+        self._halts += 1
 
     def _tokens(
         self, messages: Sequence[ChatMessage], tools: Sequence[dict[str, Any]]

@@ -133,3 +133,23 @@ def test_a_request_does_not_wait_for_a_long_evaluation_ahead(real_store) -> None
     ahead.join()
     # It gave way after a piece or two, not the whole long prompt.
     assert 0 < evaluated[0] <= 2 * PREFILL_PIECE < len(model._tokens(long, [])[0]) - 100
+
+
+@pytest.mark.models
+def test_an_evaluation_ahead_stops_when_told_to_give_way(real_store) -> None:
+    import threading
+    import time
+
+    from models.llm import PREFILL_PIECE, LlamaChatModel
+
+    model = LlamaChatModel(real_store.file_path("qwen2.5-coder-0.5b-instruct"))
+    long = [ChatMessage("system", "Be terse. " + "Answer in one short sentence. " * 60), *ASK[1:]]
+    evaluated: list[int] = []
+    ahead = threading.Thread(target=lambda: evaluated.append(model.prefill(long, [])))
+    ahead.start()
+    while model._llm.n_tokens == 0:  # until the first piece is in
+        time.sleep(0.001)
+    model.give_way()  # the voice stops: nothing will ask for the rest
+    ahead.join()
+    assert 0 < evaluated[0] <= 2 * PREFILL_PIECE < len(model._tokens(long, [])[0]) - 100
+    assert model.prefill(ASK, []) > 0  # the next evaluation ahead runs as before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -157,6 +158,34 @@ def test_the_next_turn_start_is_evaluated_while_the_user_speaks(make) -> None:
     assert [(m.role, m.prompt, m.context) for m in asked[: len(second)]] == [
         (m.role, m.prompt, m.context) for m in second
     ]
+
+
+class SlowPrefilling(Prefilling):
+    """Evaluates ahead until told to give way (as a long history read on two cores)."""
+
+    def __init__(self, replies: list[str]) -> None:
+        super().__init__(replies)
+        self.reading = threading.Event()
+        self.halted = threading.Event()
+
+    def prefill(self, messages, tools, words="", whole=False) -> int:  # noqa: ANN001
+        self.reading.set()
+        self.halted.wait(30)
+        return super().prefill(messages, tools, words, whole)
+
+    def give_way(self) -> None:
+        self.halted.set()
+
+
+def test_stopping_the_voice_does_not_wait_for_a_read_ahead(make) -> None:
+    model = SlowPrefilling(["Hello."])
+    h = make([], ["Hello there."], model=model)
+    assert h.loop.wait_ready(5)
+    h.say(30)
+    assert model.reading.wait(5)  # the turn's start is being read
+    h.loop.stop(timeout=5)
+    assert model.halted.is_set()
+    assert not any(t.is_alive() for t in (h.loop._readying, *h.loop._stages))
 
 
 def test_the_words_so_far_are_read_ahead_while_the_user_speaks(make) -> None:

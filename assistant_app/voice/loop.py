@@ -136,6 +136,8 @@ class VoiceLoop:
         self.playback.stop()
         self._stopped = True
         self._next.set()
+        model = self.engines.chat or self.session.model  # the one that reads ahead
+        getattr(model, "give_way", lambda: None)()
         self._mic.put(STOP)
         for thread in (self._listener, self._readying, *self._stages):
             thread.join(timeout)
