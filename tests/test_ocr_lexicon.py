@@ -155,3 +155,26 @@ def test_a_letter_read_as_signs_is_put_back() -> None:
 def test_a_buttons_first_verb_misread_is_put_right() -> None:
     belief = _belief(_frames("Cet started", {0: ("G", 0.3)}))
     assert belief.corrections() == {"Cet": "Get"}
+
+
+def test_a_sign_alone_between_words_is_the_i_or_the_slash_it_was() -> None:
+    i_seen = _frames("Can ", {}) + [{"]": 0.7, "I": 0.25}, {}] + _frames(" pay", {})
+    belief = _belief(i_seen, extra="]{/")
+    assert belief.text == "Can ] pay"
+    assert belief.corrections() == {"]": "I"}
+    slash_seen = _frames("$55 ", {}) + [{"{": 0.8, "/": 0.15}, {}] + _frames(" year", {})
+    assert _belief(slash_seen, extra="]{/$").corrections() == {"{": "/"}
+    unseen = _frames("Can ", {}) + [{"]": 0.999}, {}] + _frames(" pay", {})
+    assert _belief(unseen, extra="]{/").corrections() == {}
+    box = _frames("[ ] Remember", {})  # a drawn checkbox's sides are no word
+    box[2] = {"]": 0.7, "I": 0.25}
+    assert _belief(box, extra="[]").corrections() == {}
+
+
+def test_two_letters_that_are_no_word_become_the_word_the_recogniser_also_saw() -> None:
+    assert _belief(_frames("Tc do", {1: ("o", 0.2)})).corrections() == {"Tc": "To"}
+    late = _belief(_frames("Pay rent ly Saturday", {9: ("b", 0.2)}))
+    assert late.corrections() == {"ly": "by"}
+    assert _belief(_frames("Cc", {0: ("G", 0.2), 1: ("o", 0.2)})).corrections() == {"Cc": "Go"}
+    assert _belief(_frames("Tc do", {1: ("o", 0.0005)})).corrections() == {}
+    assert _belief(_frames("At 5 pm now", {7: ("u", 0.3)})).corrections() == {}  # "pm" stays

@@ -48,13 +48,21 @@ def test_glued_words_are_split_and_known_words_names_and_codes_kept() -> None:
         assert correct(kept) == kept
 
 
-def test_a_looped_a_or_o_read_as_at_is_that_letter_where_it_makes_words() -> None:
+def test_a_looped_a_o_or_g_read_as_at_is_that_letter_where_it_makes_words() -> None:
     assert respace("@UR shop") == "OUR shop"
+    assert respace("@old plan") == "Gold plan"
     assert respace("@bout us") == "About us"
     assert respace("@dd item") == "Add item"
     assert respace("@pen now") == "Open now"
     assert respace("@RdeRnOW") == "ORdeR nOW"  # then recase: "Order nOW"
     for kept in ("Follow us @bakery", "@home", "ann@example.com", "Email @ us", "@k"):
+        assert respace(kept) == kept
+
+
+def test_a_slash_spaced_on_one_side_is_spaced_on_both() -> None:
+    assert respace("$41 /year") == "$41 / year"
+    assert respace("$57/ month") == "$57 / month"
+    for kept in ("$81 / year", "$81/year", "and/or", "1/2", "24/7 support"):
         assert respace(kept) == kept
 
 

@@ -47,6 +47,13 @@ FIRST_VERBS = (
 # A letter the recogniser read as two signs, or as a sign: "[lenu" and "ilenu" for "Menu",
 # "©rder" for "Order". A reading with one becomes the usual word it spells with the letter.
 LOOK_ALIKES = (("[l", "M"), ("[L", "M"), ("il", "M"), ("Il", "M"), ("©", "O"), ("©", "C"))
+# A sign standing alone between words: an "I" ("Can ] pay by card?"), or, after a price, the
+# slash of "$55 { year".
+LONE_SIGNS = frozenset("[]{}|\\")
+LONE_PRICE = re.compile(r"\$?\d+(?:\.\d\d)?")
+# Two letters that are no word ("Tc do", "Pay rent ly Saturday") become a two-letter word one
+# letter away; these stay as written.
+ABBREVIATIONS = frozenset("am pm mr dr st ms km kg cm mm ml ok vs jr tv id".split())
 
 
 class LineBelief:
@@ -83,6 +90,8 @@ class LineBelief:
         first = words[:1] if words and _may_be_an_action(words[0][2]) else []
         prices = [(m.start(), m.end(), m.group(0)) for m in PRICE_LIKE.finditer(self.text)]
         signs = [(s, e, w, spelt) for s, e, w in words if (spelt := _look_alike_words(w))]
+        signs += [(s, e, w, [x]) for s, e, w, x in _lone_signs(words)]
+        signs += [(s, e, w, near) for s, e, w in words if (near := _two_letter_words(w))]
         out: dict[str, str] = {}
         looked_at = pairs or singles or first or prices or signs
         if not looked_at or len(self.columns) != len(self.text):
@@ -104,14 +113,16 @@ class LineBelief:
                 out[word] = better
         for start, end, word in first:
             if start not in split and word not in out:
-                if better := self._best(word, self._span(start, end), _actions_near(word)):
+                near = _actions_near(word) + _two_letter_words(word)  # "Tc": "Go" or "To"
+                if better := self._best(word, self._span(start, end), near):
                     out[word] = better
         for start, end, word in prices:
             if better := self._best(word, self._span(start, end), ["$" + word[1:]]):
                 out[word] = better
         for start, end, word, spelt in signs:
+            margin = MARGIN if word.isalpha() else UNKNOWN_MARGIN  # two letters, or signs
             if word not in out and (
-                better := self._best(word, self._span(start, end), spelt, UNKNOWN_MARGIN)
+                better := self._best(word, self._span(start, end), spelt, margin)
             ):
                 out[word] = better
         return out
@@ -185,9 +196,14 @@ def _may_be_an_action(word: str) -> bool:
 
 
 def _actions_near(word: str) -> list[str]:
-    """The action words two edits or fewer from `word` (one for two letters), in its case."""
+    """The action words two edits or fewer from `word` (one for two letters, or any verb of
+    two: "Cc" may be "Go"), in its case."""
     low = word.lower()
-    near = [a for a in FIRST_VERBS if edit_distance(low, a) <= (1 if len(low) <= 2 else 2)]
+    near = [
+        a
+        for a in FIRST_VERBS
+        if edit_distance(low, a) <= (1 if len(low) <= 2 else 2) or len(low) == len(a) == 2
+    ]
     if word.isupper():
         return [a.upper() for a in near]
     return [a.capitalize() if word[0].isupper() else a for a in near]
@@ -206,6 +222,33 @@ def _look_alike_words(word: str) -> list[str]:
         if spelt.isalpha() and usual(spelt.lower()):
             out.append(spelt[0] + spelt[1:].lower() if spelt[0].isupper() else spelt.lower())
     return out
+
+
+def _lone_signs(words: list[tuple[int, int, str]]) -> list[tuple[int, int, str, str]]:
+    """Signs standing alone between two words, each with what it stands for: the slash
+    after a price, else the word "I" between letters."""
+    out = []
+    for (_, _, before), (start, end, sign), (_, _, after) in zip(
+        words, words[1:], words[2:], strict=False
+    ):
+        if sign in LONE_SIGNS and after.isalpha():
+            if LONE_PRICE.fullmatch(before):
+                out.append((start, end, sign, "/"))
+            elif before.isalpha():
+                out.append((start, end, sign, "I"))
+    return out
+
+
+def _two_letter_words(word: str) -> list[str]:
+    """The two-letter words one letter from a two-letter reading that is no word ("Tc" ->
+    "To"), written in its case; nothing for words, abbreviations and capitals ("UK")."""
+    low = word.lower()
+    if len(word) != 2 or not word.isalpha() or word.isupper() or low in SHORT_WORDS:
+        return []
+    if low in ABBREVIATIONS:
+        return []
+    near = sorted(w for w in SHORT_WORDS if len(w) == 2 and edit_distance(low, w) == 1)
+    return [w.capitalize() if word[0].isupper() else w for w in near]
 
 
 def _known(word: str) -> bool:

@@ -46,7 +46,8 @@ def respace(text: str) -> str:
     costs = word_costs()
     if costs is None:
         return text
-    # A looped A or O read as "@" at a word's start ("@bout", "@UR shop"); "@bakery" stays.
+    # A looped A, O or G read as "@" at a word's start ("@bout", "@UR shop", "@old");
+    # "@bakery" stays.
     text = re.sub(r"(?<!\S)@([^\W\d_]{2,})", lambda m: _looped(m.group(1)), text)
     text = re.sub(r"[^\W\d_]+", lambda m: _split_run(m.group(0)), text)
     text = re.sub(
@@ -55,6 +56,8 @@ def respace(text: str) -> str:
         text,
     )
     text = re.sub(r"(?<=[^\W\d_]{2})([,;!?])(?=[^\W\d_]{2})", r"\1 ", text)
+    # A slash spaced on one side only was spaced on both ("$41 /year", "$57/ month").
+    text = re.sub(r"(?<=\w) /(?=[^\W\d_])|(?<=\w)/ (?=\w)", " / ", text)
     # A letter O among digits is a zero ("2O minutes").
     return re.sub(r"\b(?=[\dO]*\d)[\dO]{2,}\b", lambda m: m.group(0).replace("O", "0"), text)
 
@@ -70,11 +73,11 @@ def _split_run(run: str) -> str:
 
 
 def _looped(letters: str) -> str:
-    """`letters` after an "@", with the A or the O it was before them when that makes a usual
-    word ("About", "Open") or usual words glued ("ORdeRnOW"), the commoner if both do."""
+    """`letters` after an "@", with the A, O or G it was before them when that makes a usual
+    word ("About", "Open", "Gold") or usual words glued ("ORdeRnOW"), the commonest."""
     costs = word_costs() or {}
     made = []
-    for letter in "AO":
+    for letter in "AOG":
         word = letter + letters
         split = _split_run(word).split()
         if usual(word) or (len(split) > 1 and len(split[0]) > 1):  # not "A bakery"
