@@ -265,6 +265,25 @@ def test_a_menu_read_as_one_line_above_the_title_is_a_menu() -> None:
     assert "nav" not in [e.kind for e in classify([], [hours, title, *body], (1100, 1300))]
 
 
+def test_a_rule_under_a_menu_seen_in_part_is_no_field() -> None:
+    from vision.shapes import Shape
+
+    # 945769: the rule under five menu words found from "Home" on, under 0.6 of the page.
+    words = [("Prices", 111, 231), ("Home", 270, 385), ("Jobs", 452, 570),
+             ("Photos", 604, 767), ("Events", 833, 982)]  # fmt: skip
+    menu = [_line(t, x0, 95, x1, 148) for t, x0, x1 in words]
+    title = _line("Cosy Library", 96, 230, 657, 358)
+    body = _line("38 new kites this week", 593, 488, 1109, 547)
+    rule = [Shape("hline", (383, 175, 1169, 186))]
+    elements = classify(rule, [*menu, title, body], (1360, 887))
+    assert "input" not in [e.kind for e in elements]
+    assert ("nav", "Prices  Home  Jobs  Photos  Events") in [(e.kind, e.text) for e in elements]
+    # A short line with one word left of it is still a field.
+    field = [Shape("hline", (383, 600, 800, 606))]
+    label = _line("Email", 200, 560, 360, 606)
+    assert "input" in [e.kind for e in classify(field, [label, title, body], (1360, 887))]
+
+
 def test_blank_page_is_refused_before_ocr() -> None:
     reader = ScriptedText([])
     with pytest.raises(UserVisibleError, match="blank") as info:

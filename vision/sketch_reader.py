@@ -291,9 +291,7 @@ def _classify_line(
     body: float,
     buttons: list[_Item],
 ) -> list[_Item]:
-    """A short line with a label is an input; a page-wide rule or an underline is nothing."""
-    if line.width >= 0.6 * page_w:
-        return []
+    """A short line with a label is an input, under a word a link; a rule is nothing."""
     over = sorted(
         (
             t for t in texts
@@ -303,6 +301,8 @@ def _classify_line(
         ),
         key=lambda t: abs(line.box[1] - t.box[3]),
     )  # fmt: skip
+    if line.width >= 0.6 * page_w or len(over) >= 3:  # page-wide, or under a row (a menu)
+        return []
     if over and box_width(over[0].box) >= 0.6 * line.width:
         link = over[0]  # underlined text: a link, unless a heading is underlined for show
         if body > 0 and link.glyph_height >= HEADING_RATIO * body:
