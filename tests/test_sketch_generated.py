@@ -66,6 +66,13 @@ def test_a_slash_spaced_on_one_side_is_spaced_on_both() -> None:
         assert respace(kept) == kept
 
 
+def test_an_i_read_as_a_small_l_and_glued_to_its_word_is_put_back() -> None:
+    assert respace("lagree") == "I agree"
+    assert respace("lhave read the terms") == "I have read the terms"
+    for kept in ("lonely", "llama", "Large", "lorem ipsum"):
+        assert respace(kept) == kept
+
+
 def test_the_model_writes_only_the_implied_words_and_the_sketch_stays_data() -> None:
     model = FakeChatModel([' Yes, to 30 countries.\n2. "Thanks, it is on its way!"\n3. extra'])
     words = write_words(model, FAQ, CancelToken.never(), marker="abcd1234")

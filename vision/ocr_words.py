@@ -63,9 +63,12 @@ def respace(text: str) -> str:
 
 
 def _split_run(run: str) -> str:
-    """A run of letters that is no word, split into the usual words it is made of."""
+    """A run of letters that is no word, split into the usual words it is made of; a small
+    "l" before a word is the "I" it was glued to ("lagree")."""
     if len(run) < 5 or run.lower() in (word_costs() or {}):
         return run
+    if run[0] == "l" and run[1:].islower() and usual(run[1:]):
+        return "I " + run[1:]
     import wordninja
 
     parts = wordninja.split(run)
