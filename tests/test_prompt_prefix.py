@@ -80,6 +80,19 @@ def test_retrieved_passages_are_not_kept_and_the_next_prompt_reads_on_from_there
     assert unfolded(second)[:2] == [unfolded(first)[0], unfolded(first)[-1]]  # the question
 
 
+def test_the_sources_noted_under_an_answer_are_shown_but_not_read_again() -> None:
+    # Read with them, the model wrote such notes itself, naming files it never saw.
+    model = ScriptedToolModel([[ReplyDelta(text="Friday at 08:15.")], [ReplyDelta(text="Ok.")]])
+    found = [("notes/dentist.md:1", "The dentist is on Friday at 08:15.")]
+    session = ChatSession(model, "Be brief.", retrieve=lambda text: found * ("dentist" in text))
+    shown = "".join(session.stream("When is the dentist?"))
+    "".join(session.stream("Which room is the gym in?"))
+    assert shown.endswith("(Source: notes/dentist.md:1)")
+    assert session.history[1].content == shown  # shown and saved as it was
+    replies = [m["content"] for m in unfolded(model.seen[1]) if m["role"] == "assistant"]
+    assert replies == ["Friday at 08:15."]
+
+
 @pytest.mark.models
 def test_the_real_model_evaluates_only_the_new_turn(real_store, caplog) -> None:
     from models.llm import LlamaChatModel

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -12,6 +13,8 @@ from assistant_app.core.messages import ChatMessage
 from assistant_app.security.untrusted import FENCE_PREFIX
 
 log = logging.getLogger(__name__)
+# The note the kernel puts under an answer drawn from the user's files (kernel/turn.footnotes).
+SOURCE_NOTE = re.compile(r"\n*\(Source: [^)\n]*\)")
 SUMMARY_PROMPT = (
     "Summarise the conversation below for your own memory in at most 120 words. Keep every "
     "name, number, date, preference and promise; drop small talk. Write plain sentences."
@@ -61,6 +64,15 @@ def as_sent(sent: Sequence[ChatMessage], turn: list[ChatMessage]) -> list[ChatMe
     return [replace(shown[0], context=context), *shown[1:], *turn[len(shown) :]]
 
 
+def read_back(message: ChatMessage) -> ChatMessage:
+    """An earlier reply as the model reads it again: without the sources the kernel noted
+    under it. Read with them, the model wrote such notes itself, naming files it never saw
+    ("(Source: notes/buildings.md:1-3)" under a misheard question nothing was found for)."""
+    if message.role != "assistant" or "(Source: " not in message.prompt:
+        return message
+    return replace(message, sent=SOURCE_NOTE.sub("", message.prompt).rstrip())
+
+
 class ContextWindow:
     """Builds the prompt for each step within a token budget.
 
@@ -99,7 +111,7 @@ class ContextWindow:
         while True:
             head = self._head(system)
             context = self._context(facts, extra)
-            messages = [head, *history, *context, *current]
+            messages = [head, *map(read_back, history), *context, *current]
             used = sum(self._tokens(m) for m in messages)
             turns = split_turns(history)
             if used <= self.budget or not turns:
