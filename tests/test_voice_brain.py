@@ -149,6 +149,36 @@ def test_barge_in_during_a_tool_call_cancels_the_tool(make) -> None:  # noqa: F8
     assert roles[-2:] == [("user", "Never mind."), ("assistant", "Okay.")]  # not the model's
 
 
+@pytest.mark.parametrize("permission", ["allow", "ask"])
+def test_a_spoken_python_request_says_so_before_the_code_is_written(make, permission) -> None:  # noqa: F811
+    @tool(permission=permission)
+    def python(code: str) -> str:
+        """Runs code.
+
+        code: the program
+        """
+        return "stdout:\n285"
+
+    call = ToolCall("python", {"code": "print(sum(i * i for i in range(1, 10)))"})
+    model = ScriptedToolModel([[ReplyDelta(tool_call=call)], [ReplyDelta(text="It is 285.")]])
+    asked = "Use Python to add up the squares of 1 to 9."
+    h: Harness = make([], [asked, "No."], model=model, tools=ToolBox([python]))
+    phrases: list[str] = []
+    h.loop._say = lambda phrase, turn: phrases.append(phrase)
+    before_writing: list[list[str]] = []  # what had been said as the model was asked
+    write = model.stream_reply
+    model.stream_reply = lambda *a, **k: (before_writing.append(list(phrases)), write(*a, **k))[1]
+    h.say(30)
+    if permission == "ask":  # a yes is asked first: "Let me run that." would come too soon
+        h.wait_for("permission")
+        assert before_writing[0] == []
+        h.say(30)
+    h.play_until("reply_done")
+    if permission == "allow":  # said at once, not after the ~5 s the code takes to write
+        assert len(before_writing[0]) == 1 and before_writing[0][0] in spoken.PROGRESS["python"]
+        assert phrases == before_writing[0]  # once a turn
+
+
 def asking_harness(build, heard: list[str]) -> tuple[Harness, list[str], list[ToolUse]]:  # noqa: ANN001
     ran: list[str] = []
 

@@ -220,6 +220,8 @@ class ChatSession:
                 self._spoken.on_step("search_files")
             if choice in ("required", "calculator"):  # or writes the call
                 self._spoken.on_step("calculate")
+            elif choice in ("python", "generate_image") and self._runs_unasked(choice, True):
+                self._spoken.on_step(choice)  # ~5 s of writing code or a prompt first
         shown: list[str] = []
         for step in range(self.max_steps):
             if step == 0 and own:
@@ -400,9 +402,8 @@ class ChatSession:
 
     def warm_up(self, model: ChatModel | None = None, spoken: SpokenTurn | None = None,
                 words: str = "", *, whole: bool = False) -> None:  # fmt: skip
-        """Evaluates what every turn's prompt starts with (instructions, tools, the history), so
-        the first turn answers as fast as the next; with `spoken`, also how to answer for the
-        ear and the user's `words` so far (needing no tool, until `whole`: all, to the reply)."""
+        """Evaluates what every turn's prompt starts with (instructions, tools, history) so the
+        first turn answers as fast as the next; with `spoken`, the style and the `words` so far."""
         if whole and "calculator" in self.toolbox.offered() and written_calculation(words):
             return  # the kernel makes the call itself: the model will not read them
         with self._one_turn:
@@ -416,14 +417,14 @@ class ChatSession:
         for _ in model.stream_reply(messages, specs, CancelToken.never(), max_tokens=1):
             pass
 
-    def _runs_unasked(self, name: str) -> bool:
-        """Whether a call to tool `name` would run now, or be refused for want of anyone to
-        ask (piped chat): allowed and not made to ask by risky outside text, or askable."""
+    def _runs_unasked(self, name: str, strictly: bool = False) -> bool:
+        """Whether a call to tool `name` would run now, or be refused for want of anyone to ask
+        (piped chat): allowed, not made to ask by risky outside text; or askable, not `strictly`."""
         found = self.toolbox.get(name)
         if found is None or found.permission == "deny":
             return False
         asker = self._spoken.ask if self._spoken else self.ask
-        return not must_ask(found, self.untrusted.risky) or asker is not refuse
+        return not must_ask(found, self.untrusted.risky) or (asker is not refuse and not strictly)
 
     def _run(self, call: ToolCall, token: CancelToken) -> str:
         """Runs a call the permissions allow; returns its result as the model will read it."""
