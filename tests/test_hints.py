@@ -214,7 +214,8 @@ def test_a_tables_sums_go_to_python_or_where_it_cannot_run_to_the_calculator(tmp
      ("Multitly 69 by 88.", "69 * 88"), ("I have multiple meetings at 3 and 4.", ""),
      ("Subtract 19 from 100.", "100 - 19"), ("Divide 144 by 12", "144 / 12"),
      ("Sum these expenses: $19.6, $18.1, $7.1.", "sum(19.6, 18.1, 7.1)"),
-     ("What is the sum of 2, 3 and 4 times 5?", "")],
+     ("What is the sum of 2, 3 and 4 times 5?", ""),
+     ("What is 58 time 85?", "58 * 85"), ("What time is it? 5 to 6", "")],
 )  # fmt: skip
 def test_a_calculation_the_user_wrote_out_is_read_from_the_message(
     text: str, expression: str

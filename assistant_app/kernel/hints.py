@@ -29,7 +29,7 @@ CALCULATION = (
 # Plainly a calculation: an operation between numbers, a percentage of a number, a power or
 # root, a unit conversion or an average speed. The first step of such a turn must be a call.
 _PLAIN = re.compile(
-    r"\d\s*(?:[x×*/^+÷]|times|multiplied by|divided by|plus|minus|to the power of)\s*\$?\d"
+    r"\d\s*(?:[x×*/^+÷]|times?|multiplied by|divided by|plus|minus|to the power of)\s*\$?\d"
     r"|\b(?:multiply|divide|add|subtract)\b[^.?!]*\d[^.?!]*\b(?:by|and|to|from)\b[^.?!]*\d"
     r"|\bmult[a-z]{3,6}\s+\d[\d.]*\s+(?:by|and|with)\s+\d"  # "Multitly 69 by 88": misheard
     r"|\d(?:[\d.,]*)\s*(?:%|percent)\s+(?:of|on)\s+\$?\d"
@@ -166,7 +166,8 @@ def misrouted(call: ToolCall, text: str) -> bool:
 
 # -- calculations the user wrote out -------------------------------------------------------------
 _WORDS_TO_SIGNS = (
-    (r"\bmultiplied by\b|\btimes\b", "*"), (r"\bdivided by\b|\bover\b", "/"),
+    (r"\bmultiplied by\b|\btimes\b|(?<=\d )time\b(?= \d)", "*"),  # "58 time 85": misheard
+    (r"\bdivided by\b|\bover\b", "/"),
     (r"\bplus\b", "+"), (r"\bminus\b", "-"), (r"\bto the power of\b", "**"),
     (r"\bsquare root of\s+(\d[\d.]*)", r"sqrt(\1)"), (r"(\d[\d.]*)\s+squared\b", r"(\1**2)"),
     (r"(\d[\d.]*)\s+cubed\b", r"(\1**3)"),
