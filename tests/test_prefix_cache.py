@@ -114,8 +114,9 @@ def test_words_read_ahead_leave_the_model_nothing_to_read_and_change_no_reply(
     assert _fruit(model) == expected
 
 
-@pytest.mark.models
-def test_a_request_does_not_wait_for_a_long_evaluation_ahead(real_store) -> None:
+def _interrupted_reading_ahead(real_store, interrupt) -> tuple:  # noqa: ANN001
+    """A long prompt evaluated ahead in a thread, `interrupt(model)` called once its first
+    piece is in; returns the model and whether it stopped after a piece or two."""
     import threading
     import time
 
@@ -128,28 +129,24 @@ def test_a_request_does_not_wait_for_a_long_evaluation_ahead(real_store) -> None
     ahead.start()
     while model._llm.n_tokens == 0:  # until the first piece is in
         time.sleep(0.001)
-    deltas = model.stream_reply(ASK, [], CancelToken.never(), max_tokens=4, temperature=0)
-    assert "".join(d.text for d in deltas)
+    interrupt(model)
     ahead.join()
+    return model, 0 < evaluated[0] <= 2 * PREFILL_PIECE < len(model._tokens(long, [])[0]) - 100
+
+
+@pytest.mark.models
+def test_a_request_does_not_wait_for_a_long_evaluation_ahead(real_store) -> None:
+    def ask(model) -> None:  # noqa: ANN001
+        deltas = model.stream_reply(ASK, [], CancelToken.never(), max_tokens=4, temperature=0)
+        assert "".join(d.text for d in deltas)
+
     # It gave way after a piece or two, not the whole long prompt.
-    assert 0 < evaluated[0] <= 2 * PREFILL_PIECE < len(model._tokens(long, [])[0]) - 100
+    assert _interrupted_reading_ahead(real_store, ask)[1]
 
 
 @pytest.mark.models
 def test_an_evaluation_ahead_stops_when_told_to_give_way(real_store) -> None:
-    import threading
-    import time
-
-    from models.llm import PREFILL_PIECE, LlamaChatModel
-
-    model = LlamaChatModel(real_store.file_path("qwen2.5-coder-0.5b-instruct"))
-    long = [ChatMessage("system", "Be terse. " + "Answer in one short sentence. " * 60), *ASK[1:]]
-    evaluated: list[int] = []
-    ahead = threading.Thread(target=lambda: evaluated.append(model.prefill(long, [])))
-    ahead.start()
-    while model._llm.n_tokens == 0:  # until the first piece is in
-        time.sleep(0.001)
-    model.give_way()  # the voice stops: nothing will ask for the rest
-    ahead.join()
-    assert 0 < evaluated[0] <= 2 * PREFILL_PIECE < len(model._tokens(long, [])[0]) - 100
+    # The voice stops: nothing will ask for the rest.
+    model, stopped = _interrupted_reading_ahead(real_store, lambda model: model.give_way())
+    assert stopped
     assert model.prefill(ASK, []) > 0  # the next evaluation ahead runs as before
