@@ -150,6 +150,9 @@ def test_a_letter_read_as_signs_is_put_back() -> None:
     assert belief.corrections() == {"[lenu": "Menu"}
     m_unseen = [{"[": 0.99}, {}, {"l": 0.99}, {}]
     assert _belief(m_unseen + _frames("enu", {}), extra="[").corrections() == {}
+    # "ilenu", letters only, keeps the wider margin of a reading no dictionary has (3.7 nats).
+    m_faint = [{"i": 0.6, "M": 0.005}, {"M": 0.03}, {"l": 0.6, "M": 0.005}, {}]
+    assert _belief(m_faint + _frames("enu", {})).corrections() == {"ilenu": "Menu"}
 
 
 def test_a_buttons_first_verb_misread_is_put_right() -> None:

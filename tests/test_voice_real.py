@@ -189,8 +189,12 @@ def test_a_spoken_no_keeps_python_from_running(room) -> None:
 
 def test_barge_in_during_a_python_run_stops_it(room) -> None:
     r = room(allow=("python",))
+    running = threading.Event()  # the call has begun (its code written)
+    run = r.session.toolbox.run
+    r.session.toolbox.run = lambda call, token: (running.set(), run(call, token))[1]
     r.speak("Use Python to sleep for 30 seconds and then print done.")
-    r.wait_for("first_audio")  # "Let me run that." while the code runs
+    r.wait_for("first_audio")  # "Let me run that." as the model starts writing the code
+    assert running.wait(120)
     while r.loop.playback.playing:
         time.sleep(0.05)
     r.hear_the_room(2.0)  # the user stops it after the progress line, not within 1.5 s: no

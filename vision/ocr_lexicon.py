@@ -89,9 +89,12 @@ class LineBelief:
         # A usual or two-letter first word may be a button's verb misread ("Las in", "Co").
         first = words[:1] if words and _may_be_an_action(words[0][2]) else []
         prices = [(m.start(), m.end(), m.group(0)) for m in PRICE_LIKE.finditer(self.text)]
-        signs = [(s, e, w, spelt) for s, e, w in words if (spelt := _look_alike_words(w))]
-        signs += [(s, e, w, [x]) for s, e, w, x in _lone_signs(words)]
-        signs += [(s, e, w, near) for s, e, w in words if (near := _two_letter_words(w))]
+        # Signs cannot be right as read (the margin for readings no dictionary has); two
+        # letters may be ("Tc" is no word, but "Ok" and "Hi" are): the usual margin.
+        signs = [(s, e, w, alike, UNKNOWN_MARGIN) for s, e, w in words
+                 if (alike := _look_alike_words(w))]  # fmt: skip
+        signs += [(s, e, w, [x], UNKNOWN_MARGIN) for s, e, w, x in _lone_signs(words)]
+        signs += [(s, e, w, two, MARGIN) for s, e, w in words if (two := _two_letter_words(w))]
         out: dict[str, str] = {}
         looked_at = pairs or singles or first or prices or signs
         if not looked_at or len(self.columns) != len(self.text):
@@ -119,8 +122,7 @@ class LineBelief:
         for start, end, word in prices:
             if better := self._best(word, self._span(start, end), ["$" + word[1:]]):
                 out[word] = better
-        for start, end, word, spelt in signs:
-            margin = MARGIN if word.isalpha() else UNKNOWN_MARGIN  # two letters, or signs
+        for start, end, word, spelt, margin in signs:
             if word not in out and (
                 better := self._best(word, self._span(start, end), spelt, margin)
             ):
