@@ -245,9 +245,7 @@ def _two_letter_words(word: str) -> list[str]:
     """The two-letter words one letter from a two-letter reading that is no word ("Tc" ->
     "To"), written in its case; nothing for words, abbreviations and capitals ("UK")."""
     low = word.lower()
-    if len(word) != 2 or not word.isalpha() or word.isupper() or low in SHORT_WORDS:
-        return []
-    if low in ABBREVIATIONS:
+    if len(word) != 2 or not word.isalpha() or word.isupper() or low in SHORT_WORDS | ABBREVIATIONS:
         return []
     near = sorted(w for w in SHORT_WORDS if len(w) == 2 and edit_distance(low, w) == 1)
     return [w.capitalize() if word[0].isupper() else w for w in near]
