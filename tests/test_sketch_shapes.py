@@ -153,6 +153,24 @@ def test_a_line_field_takes_the_label_at_its_own_level() -> None:
     assert [text for _, text in fields] == ["Name", "Email"]
 
 
+@pytest.mark.parametrize("labelled", [False, True])
+def test_a_hint_under_a_field_is_no_label_of_the_field_below(labelled: bool) -> None:
+    # A search box, "Popular: lamps" written under it, then a second field (120455): the hint
+    # is the search box's, nearer under it than above the next field. A label written close
+    # above the next field is still that field's.
+    s = draw.Sketch((1000, 900), 43)
+    s.rect(60, 200, 420, 270)
+    s.rect(500, 200, 660, 270)
+    s.rect(60, 380, 400, 450)
+    lines = [_line("Search", 520, 215, 640, 255), _line("Popular: lamps", 62, 292, 300, 332)]
+    if labelled:
+        lines.append(_line("Item", 62, 338, 140, 372))
+    layout = read_sketch(_pixels(s), ScriptedText(lines))
+    fields = sorted((e.box.y0, e.text) for e in layout.elements if e.kind == "input")
+    assert [text for _, text in fields] == ["", "Item" if labelled else ""]
+    assert ("text", "Popular: lamps") in {(e.kind, e.text) for e in layout.elements}
+
+
 def test_a_title_far_above_a_line_field_does_not_hide_the_field() -> None:
     s = draw.Sketch((1040, 800), 40)
     s.line((322, 304), (738, 306))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import itertools
 import logging
-import re
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +32,8 @@ from vision.sketch_text import (
     TITLE_RATIO,
     body_height,
     find_underlined,
-    is_words,
+    is_drawn,
+    is_reading,
     join_split_lines,
     second_look,
     split_underlined,
@@ -82,11 +83,11 @@ def read_sketch(source: str | Path | np.ndarray, ocr: TextReader) -> SketchLayou
             "The sketch looks blank: nothing is drawn on it. Draw the page with a dark pen or "
             "pencil (for a photo: closer, in good light) and try again."
         )
-    lines, cut = trim_underlines(ink, [line for line in ocr.read(pixels) if _is_reading(line)])
+    lines, cut = trim_underlines(ink, [line for line in ocr.read(pixels) if is_reading(line)])
     lines = join_split_lines(lines, ink, cut)
     found = find_shapes(ink, faint)
     lines = unbox_checkboxes(pixels, ink, found, lines, ocr)
-    shapes = [s for s in found if _is_drawn(s, lines, w, h)]
+    shapes = [s for s in found if is_drawn(s, lines, w, h)]
     lines = split_underlined(lines, shapes)
     lines += second_look(pixels, shapes, lines, ocr)
     if not shapes and not lines:
@@ -150,8 +151,11 @@ def classify(
         item.text = _take_label(item.box, labels, "right")
         if not item.text:  # a small closed loop with no words beside it: a letter's hole
             item.kind = "noise"
+    controls = [o.box for o in out if o.kind in ("input", "textarea", "button")]
     for item in [o for o in out if o.kind in ("input", "textarea")]:
-        item.text = _take_label(item.box, labels, "left") or _take_label(item.box, labels, "above")
+        item.text = _take_label(item.box, labels, "left") or _take_label(
+            item.box, labels, "above", controls
+        )
     buttons = [o for o in out if o.kind == "button"]
     for line in (s for s in shapes if s.kind == "hline"):
         out += _classify_line(line, texts, labels, w, body, buttons)
@@ -322,8 +326,11 @@ def _classify_line(
     return [_Item("input", line.box, label)]
 
 
-def _take_label(box: PixelBox, texts: list[_Item], side: str) -> str:
-    """Marks and returns the nearest unused text on `side` of `box` (or "")."""
+def _take_label(
+    box: PixelBox, texts: list[_Item], side: str, controls: Sequence[PixelBox] = ()
+) -> str:
+    """Marks and returns the nearest unused text on `side` of `box` (or ""); not, above it, a
+    hint nearer under one of the `controls` ("Popular: lamps" under a search box)."""
     best, best_rank = None, float("inf")
     for t in texts:
         if t.used:
@@ -345,6 +352,11 @@ def _take_label(box: PixelBox, texts: list[_Item], side: str) -> str:
             gap = rank = box[1] - t.box[3]
             limit = 2 * th
             if not box[0] - 2 * th <= t.box[0] <= box[0] + 0.5 * (box[2] - box[0]):
+                continue
+            if any(
+                c != box and overlap_x(t.box, c) > 0 and -0.3 * th <= t.box[1] - c[3] < gap
+                for c in controls
+            ):
                 continue
         if -0.3 * th <= gap <= limit and rank < best_rank:
             best, best_rank = t, rank
@@ -412,35 +424,6 @@ def _rows(items: list[_Item]) -> list[list[_Item]]:
         else:
             rows.append([item])
     return [sorted(r, key=lambda t: t.box[0]) for r in rows]
-
-
-def _is_drawn(shape: Shape, lines: list[OcrLine], w: int, h: int) -> bool:
-    """False for a letter's outline (an O, a D) and for the paper's own edge in a photo."""
-    if shape.width * shape.height > 0.75 * w * h:
-        return False
-    for line in lines:
-        box = int_box(line.box)
-        # Mostly inside a text line (an underline touching the letters can close their
-        # outlines past its bottom) and not much taller than it.
-        if (
-            inside(shape.box, box, 0.6) and shape.height <= 1.6 * box_height(box)
-            and not _frames(shape.box, box)
-        ):  # fmt: skip
-            return False
-    return True
-
-
-def _frames(shape: PixelBox, text: PixelBox) -> bool:
-    """Whether `shape` holds the whole of `text` with room left and right of it: a button
-    drawn tight round big letters, not a letter's outline or an underline closing them."""
-    room = 0.15 * box_height(text)
-    return inside(text, shape, 0.95) and shape[0] <= text[0] - room and shape[2] >= text[2] + room
-
-
-def _is_reading(line: OcrLine) -> bool:
-    """Words, and not a lone CJK glyph the bilingual recogniser guessed for a scrawl."""
-    guessed = re.search(r"[\u3040-\u30ff\u3400-\u9fff]", line.text) and line.confidence < 0.9
-    return is_words(line.text) and not guessed
 
 
 def _normalise(box: PixelBox, w: int, h: int) -> Box:

@@ -1,7 +1,8 @@
 """A sketch's text lines mended before they are classified: a heading the detector cut in two
 joined (not across a table's cell border), a checkbox or an underline it boxed with a line's
 words taken out, a line of links underlined apart cut into links, labels it missed in empty
-boxes read; the lines with a stroke under them (links) found."""
+boxes read; the lines with a stroke under them (links) found; a letter's outline told from a
+drawn shape, a scrawl's guessed glyph from words."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import numpy as np
 from vision.ocr import OcrLine, TextReader
 from vision.ocr_words import usual
 from vision.shapes import (
+    PixelBox,
     Shape,
     bare_round,
     box_height,
@@ -331,3 +333,32 @@ def typical(values: list[float]) -> float:
     """The typical value: the median without the largest (often the only heading's)."""
     values = sorted(values)[:-1] if len(values) > 1 else values
     return statistics.median(values) if values else 0.0
+
+
+def is_drawn(shape: Shape, lines: list[OcrLine], w: int, h: int) -> bool:
+    """False for a letter's outline (an O, a D) and for the paper's own edge in a photo."""
+    if shape.width * shape.height > 0.75 * w * h:
+        return False
+    for line in lines:
+        box = int_box(line.box)
+        # Mostly inside a text line (an underline touching the letters can close their
+        # outlines past its bottom) and not much taller than it.
+        if (
+            inside(shape.box, box, 0.6) and shape.height <= 1.6 * box_height(box)
+            and not _frames(shape.box, box)
+        ):  # fmt: skip
+            return False
+    return True
+
+
+def _frames(shape: PixelBox, text: PixelBox) -> bool:
+    """Whether `shape` holds the whole of `text` with room left and right of it: a button
+    drawn tight round big letters, not a letter's outline or an underline closing them."""
+    room = 0.15 * box_height(text)
+    return inside(text, shape, 0.95) and shape[0] <= text[0] - room and shape[2] >= text[2] + room
+
+
+def is_reading(line: OcrLine) -> bool:
+    """Words, and not a lone CJK glyph the bilingual recogniser guessed for a scrawl."""
+    guessed = re.search(r"[\u3040-\u30ff\u3400-\u9fff]", line.text) and line.confidence < 0.9
+    return is_words(line.text) and not guessed
