@@ -2,8 +2,8 @@
 writes "61 times 12", and the kernel's own calculations read digits.
 
 Conservative by design: a lone "one" to "nine" stays a word ("tell me one joke", "no one")
-unless a percentage follows or the sentence holds another number; runs with a tens word, a
-teen, "hundred" or "thousand" always become digits.
+unless a percentage or a unit of measure follows or the sentence holds another number; runs
+with a tens word, a teen, "hundred" or "thousand" always become digits.
 """
 
 from __future__ import annotations
@@ -24,6 +24,12 @@ _WORD = "|".join(sorted([*VALUES, "hundred", "thousand"], key=len, reverse=True)
 _JOIN = r"(?:[\s-]+|(?<=hundred)\s+and\s+|(?<=thousand)\s+and\s+)"
 _RUN = re.compile(rf"\b(?:{_WORD})(?:{_JOIN}(?:{_WORD}))*\b", re.IGNORECASE)
 _PERCENT = re.compile(r"^\s*(?:percent|per cent)\b", re.IGNORECASE)
+# ... or a unit of measure ("How many kilograms in six pounds?"): not of time ("one day").
+_MEASURE = re.compile(
+    r"^\s*(?:pounds?|kilo\w*|grams?|ounces?|miles?|(?:centi|milli)?met(?:er|re)s?|feet|inches|"
+    r"lit(?:er|re)s?|gallons?|cups?|degrees?|dollars?|euros?)\b",
+    re.IGNORECASE,
+)
 
 
 def value(words: list[str]) -> int | None:
@@ -57,7 +63,10 @@ def with_digits(text: str) -> str:
     for match, words in runs:
         number = value(words)
         if number is None or (
-            _lone(words) and not plain and not _PERCENT.match(text[match.end() :])
+            _lone(words)
+            and not plain
+            and not _PERCENT.match(text[match.end() :])
+            and not _MEASURE.match(text[match.end() :])
         ):
             continue
         out.append(text[end : match.start()] + str(number))

@@ -19,11 +19,17 @@ from audio.numerals import value, with_digits
         ("I have three thousand five hundred euros.", "I have 3500 euros."),
         ("Multiply 74 by sixty six.", "Multiply 74 by 66."),
         ("Plot it from zero to 15.", "Plot it from 0 to 15."),
+        ("How many kilograms in six pounds?", "How many kilograms in 6 pounds?"),
+        ("Convert three miles to kilometres.", "Convert 3 miles to kilometres."),
         # Not numbers, or not one number: left as said.
         ("Tell me one joke, then another one.", "Tell me one joke, then another one."),
         ("No one knows. Someone does.", "No one knows. Someone does."),
         ("Remind me at five thirty.", "Remind me at five thirty."),
         ("Tell me about the seven wonders.", "Tell me about the seven wonders."),
+        (
+            "One day I will see Rome, one step at a time.",
+            "One day I will see Rome, one step at a time.",
+        ),
         ("Twenty twenty five was a year.", "Twenty twenty five was a year."),
     ],
 )
