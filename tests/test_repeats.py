@@ -9,6 +9,7 @@ import pytest
 
 from assistant_app.kernel.chat import ChatSession
 from assistant_app.kernel.repeats import LoopGuard
+from assistant_app.kernel.turn import ERROR_NOTE, RESULT_NOTE
 from tests.fakes import FakeChatModel
 
 STORY = (
@@ -18,9 +19,9 @@ STORY = (
 LOOP = "The waves crashed against the rocks below the tower. "
 
 
-def streamed(text: str, rng: random.Random) -> tuple[str, LoopGuard]:
+def streamed(text: str, rng: random.Random, notes: tuple[str, ...] = ()) -> tuple[str, LoopGuard]:
     """`text` pushed in random-sized pieces, as a model streams it; what was shown."""
-    guard, shown, i = LoopGuard(), "", 0
+    guard, shown, i = LoopGuard(notes), "", 0
     while i < len(text) and not guard.looping:
         n = rng.randint(1, 9)
         shown += guard.push(text[i : i + n])
@@ -59,6 +60,20 @@ def test_a_held_sentence_that_turns_out_different_is_shown() -> None:
     assert guard.push("The waves crashed") == ""  # could be the same sentence again: held
     assert guard.push(" into the harbour.") == "The waves crashed into the harbour."
     assert not guard.looping
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_kernels_note_copied_into_a_reply_is_never_shown(seed: int) -> None:
+    # Seen in bench/voice_tasks.py: the reply read the note after a failed call out loud, and
+    # the next turn, reading it in the history, said it again with no tool called at all.
+    apology = "I can't work out the sum of the squares because the tool failed. "
+    copied = "If a tool can still help, call it again with a fix; otherwise, answer the user."
+    shown, guard = streamed(apology + copied, random.Random(seed), (RESULT_NOTE, ERROR_NOTE))
+    assert guard.looping and shown == apology
+    # Its words said in a sentence of the reply's own are no copy; nor is "The tool failed."
+    own = "The tool failed. If a tool can help you later, just ask me again. Now answer me."
+    shown, guard = streamed(own, random.Random(seed), (RESULT_NOTE, ERROR_NOTE))
+    assert not guard.looping and shown == own
 
 
 def test_a_phrase_repeated_back_to_back_is_cut() -> None:

@@ -297,7 +297,7 @@ class ChatSession:
         guard = HeldReply(choice == "none" and bool(specs))
         model = (self._spoken and self._spoken.model) or self.model
         prompt = self._prompt(text, turn)
-        loop = LoopGuard()  # a reply repeating itself is cut before the repeat
+        loop = LoopGuard((RESULT_NOTE, ERROR_NOTE))  # cut before a repeat, or the notes read
         # Outside text asking an assistant to say something: the step is checked before shown.
         held = wanted([d for _, d in self.untrusted.demands], text)
         deltas = model.stream_reply(prompt, specs, token, tool_choice=choice)

@@ -16,14 +16,21 @@ MIN_PERIOD, MIN_REPEATS = 12, 4
 class LoopGuard:
     """Fed the reply as it streams, gives back what may be shown now. A sentence that could be
     turning into a repeat (its words so far begin one already said) is held until it turns
-    out different; a repeat is never shown: `looping` turns true and nothing more comes."""
+    out different; a repeat is never shown: `looping` turns true and nothing more comes.
 
-    def __init__(self) -> None:
+    `notes`: what the kernel told the model (not the user); a long sentence of them (or its
+    start), copied into the reply, is a repeat the first time ("…because the tool failed. If
+    a tool can still help, call it again with a fix; otherwise answer the user yourself…")."""
+
+    def __init__(self, notes: tuple[str, ...] = ()) -> None:
         self.text = ""
         self.looping = False
         self._done = 0  # characters of `text` already split into finished sentences
         self._shown = 0
         self._seen: Counter[str] = Counter()
+        split = (_words(s) for note in notes for s in SENTENCE_END.split(note))
+        self._notes = [" ".join(w) for w in split if len(w) >= LONG_SENTENCE_WORDS]
+        self._seen.update(self._notes)  # held while it may be one, as a repeat is
 
     def push(self, piece: str) -> str:
         """Adds a piece of the reply; returns the part of the reply that may be shown now."""
@@ -69,6 +76,8 @@ class LoopGuard:
         if len(words) < SHORT_SENTENCE_WORDS or not any(w.isalpha() for w in words):
             return False  # "1." of a list, "Yes."
         key = " ".join(words)
+        if len(words) >= LONG_SENTENCE_WORDS and any(n.startswith(key) for n in self._notes):
+            return True  # the notes, or their start
         self._seen[key] += 1
         limit = 2 if len(words) >= LONG_SENTENCE_WORDS else 3
         return self._seen[key] >= limit
