@@ -130,6 +130,21 @@ def test_in_the_faint_mask_letters_feet_are_no_underline_and_a_stroke_below_them
     assert find_underlined(faint, [line], [], apart=True) == frozenset({0})
 
 
+def test_a_light_slanted_stroke_close_under_dense_letters_is_an_underline() -> None:
+    from vision.sketch_text import find_underlined
+
+    # "Jobs" in 887128: the faint mask fills the letters' lower half, a few rows of paper,
+    # then the stroke, drawn aslant, its rows thinning out for several rows below it.
+    line = _line("Jobs", 100, 50, 400, 95)
+    faint = np.zeros((200, 600), np.uint8)
+    faint[60:88, 100:400][:, (np.arange(100, 400) % 10) < 8] = 255
+    assert find_underlined(faint, [line], [], apart=True) == frozenset()
+    for x in range(100, 400):
+        y = 93 + (x - 100) * 6 // 300  # 6 rows down across the word
+        faint[y : y + 3, x] = 255
+    assert find_underlined(faint, [line], [], apart=True) == frozenset({0})
+
+
 def test_an_underline_inside_a_lines_box_is_cut_off_and_makes_it_a_link() -> None:
     from vision.sketch_text import trim_underlines
 

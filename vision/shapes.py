@@ -316,10 +316,10 @@ def runs(flags: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
-def bare_round(profile: np.ndarray, start: int, end: int) -> bool:
+def bare_round(profile: np.ndarray, start: int, end: int, reach: int = 3) -> bool:
     """Whether rows start..end of an ink profile (each row's share inked) have a nearly bare
-    row within three above them and within three below them: a stroke of its own."""
-    above, below = profile[max(0, start - 3) : start], profile[end : end + 3]
+    row within `reach` above them and within `reach` below them: a stroke of its own."""
+    above, below = profile[max(0, start - reach) : start], profile[end : end + reach]
     return start > 0 and end < len(profile) and above.min() < 0.25 and below.min() < 0.25
 
 
