@@ -142,6 +142,10 @@ ALL = {"calculator", "python", "search_files"}
      ("What date is 99 days after 2021-07-25?", False, "python"),
      ("How many days are there between May 2 2025 and June 9 2026?", False, "python"),
      ("Use python to list the primes below 50.", False, "python"),
+     # A series over a range: a loop, not one expression (heard without "Use Python").
+     ("You type and turn up the squares of the numbers from 1 to 14.", False, "python"),
+     ("What is the sum of odd numbers from 1 to 99?", False, "python"),
+     ("I have even more cats from 2 to 3 years old.", False, ""),
      ("What is the total quantity in this table?", True, "python"),
      ("What is the total quantity in this table?", False, ""),
      ("What is 19% VAT on 85 euros?", False, "calculator"),

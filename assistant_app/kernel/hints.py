@@ -1,5 +1,5 @@
-"""Hints for the turn at hand: a calculation goes to a tool, a chart, a date sum or a pasted
-table's sum to python, a picture to the image tool; a picture without an image model is
+"""Hints for the turn at hand: a calculation goes to a tool, a chart, a date sum, a series or a
+pasted table's sum to python, a picture to the image tool; a picture without an image model is
 declined, by the kernel, with the command that installs one."""
 
 from __future__ import annotations
@@ -67,6 +67,14 @@ _DATES = re.compile(
     re.IGNORECASE,
 )
 _BY_NAME = re.compile(r"\b(use|using|with|in|run|write)\s+(?:some\s+)?(python|code)\b", re.I)
+# A series over a range ("the squares of the numbers from 1 to 14", "primes between 10 and
+# 50"): the calculator takes one expression, not a loop (the model's sum(i**2 for …) failed).
+_SERIES = re.compile(
+    r"\b(?:squares?|cubes?|primes?|prime numbers|(?:even|odd|whole|natural) (?:numbers|integers)"
+    r"|multiples|factorials?)\b(?:\s+[\w']+){0,5}?\s+(?:from|between)\s+(?:\d[\d,]*|one|zero)"
+    r"\s+(?:to|and|through)\s+\d",
+    re.IGNORECASE,
+)
 # A question about a pasted table that wants something worked out of it.
 _TABLE_SUM = re.compile(
     r"\b(total|sum|average|mean|median|how many|count|times|highest|lowest|largest|"
@@ -82,7 +90,7 @@ def route(text: str, offered: set[str], table: bool = False) -> str:
         return "generate_image"
     if "python" in offered and (
         _PLOT.search(text) or _DATES.search(text) or _BY_NAME.search(text)
-        or (table and _TABLE_SUM.search(text))
+        or _SERIES.search(text) or (table and _TABLE_SUM.search(text))
     ):  # fmt: skip
         return "python"
     if must_calculate(text, offered) or (offered & {"calculator"} and written_calculation(text)):
