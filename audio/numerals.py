@@ -2,8 +2,9 @@
 writes "61 times 12", and the kernel's own calculations read digits.
 
 Conservative by design: a lone "one" to "nine" stays a word ("tell me one joke", "no one")
-unless a percentage or a unit of measure follows or the sentence holds another number; runs
-with a tens word, a teen, "hundred" or "thousand" always become digits.
+unless a percentage or a unit of measure follows, or the sentence holds another number or a
+range ("from one to seven"); runs with a tens word, a teen, "hundred" or "thousand" always
+become digits.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ _WORD = "|".join(sorted([*VALUES, "hundred", "thousand"], key=len, reverse=True)
 # ("two hundred and five", but "two and three" is two runs).
 _JOIN = r"(?:[\s-]+|(?<=hundred)\s+and\s+|(?<=thousand)\s+and\s+)"
 _RUN = re.compile(rf"\b(?:{_WORD})(?:{_JOIN}(?:{_WORD}))*\b", re.IGNORECASE)
+_RANGE = re.compile(
+    rf"\b(?:from|between)\s+(?:{_WORD})\s+(?:to|and|through)\s+(?:{_WORD})\b", re.IGNORECASE
+)
 _PERCENT = re.compile(r"^\s*(?:percent|per cent)\b", re.IGNORECASE)
 # ... or a unit of measure ("How many kilograms in six pounds?"): not of time ("one day").
 _MEASURE = re.compile(
@@ -57,8 +61,10 @@ def with_digits(text: str) -> str:
     """`text` with its spelled numbers written as digits, and "N percent" as "N%"."""
     runs = [(m, [w for w in re.split(r"[\s-]+", m.group().lower()) if w != "and"])
             for m in _RUN.finditer(text)]  # fmt: skip
-    # Another number in the sentence makes a lone "one" a number too ("from one to twelve").
+    # Another number in the sentence makes a lone "one" a number too ("from one to twelve"),
+    # as does a range of two ("from one to seven").
     plain = any(c.isdigit() for c in text) or any(not _lone(w) for _, w in runs)
+    plain = plain or bool(_RANGE.search(text))
     out, end = [], 0
     for match, words in runs:
         number = value(words)

@@ -20,6 +20,10 @@ from audio.numerals import value, with_digits
         ("Multiply 74 by sixty six.", "Multiply 74 by 66."),
         ("Plot it from zero to 15.", "Plot it from 0 to 15."),
         ("How many kilograms in six pounds?", "How many kilograms in 6 pounds?"),
+        (
+            "Add the squares of the numbers from one to seven.",
+            "Add the squares of the numbers from 1 to 7.",
+        ),
         ("Convert three miles to kilometres.", "Convert 3 miles to kilometres."),
         # Not numbers, or not one number: left as said.
         ("Tell me one joke, then another one.", "Tell me one joke, then another one."),
