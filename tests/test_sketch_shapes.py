@@ -171,6 +171,23 @@ def test_a_hint_under_a_field_is_no_label_of_the_field_below(labelled: bool) -> 
     assert ("text", "Popular: lamps") in {(e.kind, e.text) for e in layout.elements}
 
 
+def test_card_titles_side_by_side_near_the_top_are_no_menu() -> None:
+    # Three pricing cards just under the title (385397): "Starter", "Pro", "Basic" in a row,
+    # each in its own box, are texts; the same words in one box across the top are a menu.
+    s = draw.Sketch((1200, 1000), 44)
+    for x in (60, 420, 780):
+        s.rect(x, 130, x + 320, 450)
+    words = [("Starter", 100), ("Pro", 460), ("Basic", 820)]
+    lines = [_line("Little Records", 60, 40, 420, 100)]
+    lines += [_line(word, x, 160, x + 40 + 25 * len(word), 200) for word, x in words]
+    kinds = {e.text: e.kind for e in read_sketch(_pixels(s), ScriptedText(lines)).elements}
+    assert [kinds[w] for w, _ in words] == ["text", "text", "text"]
+    s = draw.Sketch((1200, 1000), 44)
+    s.rect(60, 130, 1100, 220)
+    nav = {e.kind for e in read_sketch(_pixels(s), ScriptedText(lines)).elements}
+    assert "nav" in nav
+
+
 def test_a_title_far_above_a_line_field_does_not_hide_the_field() -> None:
     s = draw.Sketch((1040, 800), 40)
     s.line((322, 304), (738, 306))

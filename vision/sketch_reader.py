@@ -160,7 +160,7 @@ def classify(
     for line in (s for s in shapes if s.kind == "hline"):
         out += _classify_line(line, texts, labels, w, body, buttons)
     free = [t for t in texts if not t.used]
-    out += _nav_rows(free, h)
+    out += _nav_rows(free, h, [o.box for o in out if o.kind == "box"])
     free = [t for t in free if not t.used]
     # A navigation bar's words are no body text: a title no bigger than them is still a title.
     menus = [o.box for o in out if o.kind == "nav"]
@@ -366,14 +366,17 @@ def _take_label(
     return best.text
 
 
-def _nav_rows(free: list[_Item], page_h: int) -> list[_Item]:
+def _nav_rows(free: list[_Item], page_h: int, boxes: list[PixelBox]) -> list[_Item]:
     """Three or more short words side by side near the top are a navigation bar: three texts
     of a word or two, or two texts apart whose words, three or more, are each a capitalised
     menu word ("Music" and "News Help" when the reader took two menu words for one text), or
-    one such text above the title."""
+    one such text above the title. Not the titles of cards side by side (in boxes apart)."""
     out = []
     top = [t for t in free if not t.used and t.box[3] <= NAV_TOP * page_h]
     for row in _rows(top):
+        held = {n for t in row for n, b in enumerate(boxes) if inside(t.box, b)}
+        if len(held) >= 2:
+            continue  # "Starter", "Pro", "Basic": each the title of its own card
         if len(row) == 1 and _menu_line(row[0], free):
             row[0].used = True
             out.append(_Item("nav", row[0].box, "  ".join(row[0].text.split())))
