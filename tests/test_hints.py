@@ -131,6 +131,21 @@ def test_a_plain_question_is_answered_without_tools(text: str, direct: bool) -> 
     assert (DIRECT in context[-1]) is direct
 
 
+@pytest.mark.parametrize(
+    ("text", "long"),
+    [("Write a long story about a lighthouse keeper", True),
+     ("Explain photosynthesis in detail.", True),
+     ("Write me three paragraphs about autumn.", True),
+     ("How long is the Nile?", False),
+     ("Tell me a story about a fox.", False)],
+)  # fmt: skip
+def test_a_message_asking_for_something_long_is_told_to_write_at_length(text, long) -> None:
+    from assistant_app.kernel.hints import AT_LENGTH, DIRECT, direct
+
+    hint = direct(text)
+    assert hint.startswith(DIRECT) and (AT_LENGTH in hint) is long
+
+
 ALL = {"calculator", "python", "search_files"}
 
 

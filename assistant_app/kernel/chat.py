@@ -14,11 +14,11 @@ from assistant_app.core.errors import UserVisibleError
 from assistant_app.core.messages import ChatMessage, ToolCall
 from assistant_app.kernel.context import ContextWindow, as_sent
 from assistant_app.kernel.hints import (
-    DIRECT,
     NO_IMAGE_MODEL,
     NO_WORDS,
     PASSAGES_IN_CODE,
     calculation_hint,
+    direct,
     misrouted,
     needs_no_tool,
     route,
@@ -380,7 +380,7 @@ class ChatSession:
         if tools and not any(m.role == "tool" for m in turn):  # before a tool ran this turn
             hint = calculation_hint(text, self.toolbox.offered())
             if self.toolbox.tools and needs_no_tool(text):
-                hint = DIRECT
+                hint = direct(text)
             extra = f"{extra}\n\n{hint}".strip()
         if self.toolbox.get("python") is not None and (files := self.tables.describe()):
             extra = f"{extra}\n\n{files}".strip()

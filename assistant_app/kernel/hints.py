@@ -109,6 +109,22 @@ _TOOL_WORDS = re.compile(
     re.IGNORECASE,
 )
 DIRECT = "This message needs no tool: answer it directly, in words."
+# Asked for something long, the 1.5B model may stop after one paragraph (87 words for "Write a
+# long story about a lighthouse keeper", greedy, on one build of llama.cpp).
+_LONG = re.compile(
+    r"\b(?:long|longer|lengthy|detailed)\s+(?:\w+\s+)?(?:story|tale|poem|essay|letter|article|"
+    r"explanation|description|answer|speech|post)\b|\bin (?:great |full )?detail\b|\bat length\b"
+    r"|\b(?:several|many|\d+|two|three|four|five|six) paragraphs\b",
+    re.IGNORECASE,
+)
+AT_LENGTH = "It asks for something long: write it in full, in several paragraphs."
+
+
+def direct(text: str) -> str:
+    """The hint for a message that needs no tool: answer in words (and at length, if asked)."""
+    return f"{DIRECT} {AT_LENGTH}" if _LONG.search(text) else DIRECT
+
+
 PASSAGES_IN_CODE = (
     "The python tool cannot open the user's files: to compute with the passages above, write "
     "the values from them into the code."
