@@ -349,7 +349,7 @@ class ChatSession:
         return "refused" if refused else ("failed" if tool_failed(result) else "")
 
     def _footnotes(self, turn: list[ChatMessage], answer: str) -> list[str]:
-        notes = footnotes(self._passages, self.toolbox, turn, answer)
+        notes = footnotes(self._passages, self.toolbox, turn, answer, self._spoken is None)
         return [n for n in (*notes, self.untrusted.notice()) if n]
 
     def _think(self, text: str, question: str, token: CancelToken) -> Iterator[str]:

@@ -3,9 +3,11 @@ the note a model reads after a tool result, and the passages an answer cites."""
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from assistant_app.core.engines import ChatModel
 from assistant_app.core.messages import ChatMessage
@@ -53,11 +55,21 @@ def cited(passages: list[tuple[str, str]], answer: str) -> list[str]:
     return sources
 
 
+SHOWN_ROWS = 12  # a table a tool made with this many rows or fewer is shown under the answer
+SHOWN_BYTES = 4096
+
+
 def footnotes(
-    passages: list[tuple[str, str]], toolbox: ToolBox, turn: list[ChatMessage], answer: str
+    passages: list[tuple[str, str]],
+    toolbox: ToolBox,
+    turn: list[ChatMessage],
+    answer: str,
+    tables: bool = True,
 ) -> list[str]:
-    """What the user needs besides the words: the files the answer came from, and the images
-    and files tools made (their paths)."""
+    """What the user needs besides the words: the files the answer came from, the images and
+    files tools made (their paths) and, when `tables`, each small table they made: the model
+    is told to answer in a sentence, so "print the completed table" would otherwise leave
+    the numbers in a file."""
     notes = []
     if sources := cited(passages, answer):
         notes.append(f"\n(Source: {', '.join(sources)})")
@@ -71,7 +83,27 @@ def footnotes(
     ]
     if made:
         notes.append(f"\n(attached: {', '.join(made)})")
+    if tables:
+        notes += [f"\n\n{shown}\n" for path in made if (shown := small_table(Path(path)))]
     return notes
+
+
+def small_table(path: Path) -> str:
+    """A CSV file of at most SHOWN_ROWS rows as a Markdown table; "" for anything else."""
+    if path.suffix.lower() != ".csv":
+        return ""
+    try:
+        if path.stat().st_size > SHOWN_BYTES:
+            return ""
+        rows = list(csv.reader(path.read_text(encoding="utf-8").splitlines()))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return ""
+    if not 2 <= len(rows) <= SHOWN_ROWS + 1 or len({len(r) for r in rows}) != 1:
+        return ""
+    cells = [[c.replace("|", "\\|").strip() for c in row] for row in rows]
+    lines = ["| " + " | ".join(row) + " |" for row in cells]
+    lines.insert(1, "|" + "---|" * len(cells[0]))
+    return "\n".join(lines)
 
 
 def _words(text: str) -> set[str]:
