@@ -342,6 +342,13 @@ def report(model: str, tasks: list[Task]) -> None:
     again = [r for r in missed if ASK_AGAIN.search(r.get("heard", ""))]
     print(f"misheard and not answered right: {len(missed)}; of them the reply asked to hear it "
           f"again: {len(again)}")  # fmt: skip
+    # The ears differ most by voice (espeak's formant voices are misheard more than hibari's).
+    by_voice = []
+    for voice in sorted({r["voice"] for r in results}):
+        mine = [r for r in results if r["voice"] == voice]
+        heard, right = sum(r["heard_right"] for r in mine), sum(r["correct"] for r in mine)
+        by_voice.append(f"{voice} {heard}/{len(mine)} heard right, {right}/{len(mine)} answers")
+    print("by voice: " + "; ".join(by_voice))
 
 
 def main(argv: list[str] | None = None) -> None:
