@@ -32,9 +32,21 @@ def load_average() -> str:
 
 
 def machine_line() -> str:
-    """One line naming the date, CPU, core count and current load."""
+    """One line naming the date, CPU, core count, current load and llama.cpp's build."""
     now = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    return f"{now} | {cpu_model()} | {os.cpu_count()} cores | load {load_average()}"
+    line = f"{now} | {cpu_model()} | {os.cpu_count()} cores | load {load_average()}"
+    return f"{line} | llama.cpp {build}" if (build := llama_build()) else line
+
+
+def llama_build() -> str:
+    """The widest vector extension llama-cpp-python was built with ("AVX512", "AVX2"), or ""
+    when it is not installed: the two builds read prompts at different speeds."""
+    try:
+        import llama_cpp
+    except ImportError:
+        return ""
+    info = llama_cpp.llama_print_system_info().decode()
+    return next((f for f in ("AVX512", "AVX2", "AVX", "NEON") if f"{f} = 1" in info), "other")
 
 
 def word_edits(reference: Sequence[str], hypothesis: Sequence[str]) -> int:
