@@ -8,7 +8,7 @@ from pathlib import Path
 from assistant_app.cli.repl import run_repl
 from assistant_app.core.messages import ReplyDelta, ToolCall
 from assistant_app.kernel.chat import ChatSession
-from assistant_app.kernel.tables import TableFiles, find_tables
+from assistant_app.kernel.tables import TableFiles, find_tables, outside_tables
 from assistant_app.tools.builtin import python_tool
 from assistant_app.tools.toolbox import ToolBox
 from tests.fakes import FakeChatModel
@@ -42,6 +42,21 @@ def test_a_total_is_the_only_column_of_numbers_or_the_one_named() -> None:
     assert files.total("What is the total?") == ""  # which one: the model must say
     assert files.total("Add up the valuation column.") == "sum(1000)"
     assert files.total("What is the total amount ($M)?") == "sum(4.5, 1800, 100)"
+
+
+def test_a_total_asked_with_the_table_pasted_under_it_names_its_column() -> None:
+    # The table's own header names every column: only the words around it count.
+    asked = (
+        "What is the total quantity in this table?\n\n| item | quantity | price |\n"
+        "|---|---|---|\n| clips | 38 | 7.94 |\n| pens | 3 | 23.31 |"
+    )
+    files = TableFiles()
+    files.add_from(asked)
+    assert files.total(asked) == "sum(38, 3)"
+    assert outside_tables(asked) == "What is the total quantity in this table?\n"
+    # A column called "Total" in the table does not make every question a total.
+    files.add_from("| day | total |\n|---|---|\n| Mon | 4 |")
+    assert files.total("Which day is in this table?\n| day | total |\n|---|---|\n| Mon | 4 |") == ""
 
 
 SHOW = "print(open('table_1.csv').read())"

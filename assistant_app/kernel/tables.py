@@ -34,21 +34,39 @@ def find_tables(text: str) -> list[Table]:
     """The Markdown tables (a header row, a |---| row, then rows) in `text`."""
     lines = [line.strip() for line in text.splitlines()]
     tables = []
+    for start, end in _table_spans(lines):
+        header = _cells(lines[start])
+        rows = [
+            tuple((_cells(ln) + [""] * len(header))[: len(header)]) for ln in lines[start + 2 : end]
+        ]
+        if rows:
+            tables.append(Table(tuple(header), tuple(rows)))
+    return tables
+
+
+def outside_tables(text: str) -> str:
+    """`text` without its Markdown tables: the words the user wrote around them."""
+    lines = text.splitlines()
+    inside = {
+        i for start, end in _table_spans([ln.strip() for ln in lines]) for i in range(start, end)
+    }
+    return "\n".join(ln for i, ln in enumerate(lines) if i not in inside)
+
+
+def _table_spans(lines: list[str]) -> list[tuple[int, int]]:
+    """Where each table lies: (its header's line, the line after its last row)."""
+    spans = []
     i = 0
     while i + 1 < len(lines):
         if "|" in lines[i] and _SEPARATOR.match(lines[i + 1]):
-            header = _cells(lines[i])
-            rows = []
-            i += 2
-            while i < len(lines) and "|" in lines[i]:
-                cells = _cells(lines[i])
-                rows.append(tuple((cells + [""] * len(header))[: len(header)]))
-                i += 1
-            if rows:
-                tables.append(Table(tuple(header), tuple(rows)))
+            end = i + 2
+            while end < len(lines) and "|" in lines[end]:
+                end += 1
+            spans.append((i, end))
+            i = end
         else:
             i += 1
-    return tables
+    return spans
 
 
 class TableFiles:
@@ -84,7 +102,10 @@ class TableFiles:
     def total(self, text: str) -> str:
         """A calculator expression for the total `text` asks of the newest table ("What is the
         total number of units?"): its only column of numbers, or the one `text` names; else "".
-        The kernel makes that calculator call itself: exact, and no python code to write."""
+        The kernel makes that calculator call itself: exact, and no python code to write.
+        Only the words around a table pasted with the question count: its header names
+        every column."""
+        text = outside_tables(text)
         if not self.files or not _TOTAL.search(text):
             return ""
         rows = list(csv.reader(io.StringIO(list(self.files.values())[-1])))
