@@ -47,12 +47,15 @@ class Request:
 
 # -- checks ---------------------------------------------------------------------------------------
 def says(*expected: float, tolerance: float = 0.005) -> Check:
-    """Every expected number appears in the reply (within a relative tolerance)."""
+    """Every expected number appears in the reply (within a relative tolerance); a zero may
+    be said in words ("There are no rows with a price above 10.")."""
 
     def check(o: Outcome) -> bool:
         found = numbers_in(o.reply)
         return all(
-            any(abs(n - e) <= max(abs(e) * tolerance, 0.011) for n in found) for e in expected
+            any(abs(n - e) <= max(abs(e) * tolerance, 0.011) for n in found)
+            or (e == 0 and re.search(r"\b(?:no|none|zero)\b", o.reply, re.I) is not None)
+            for e in expected
         )
 
     return check
