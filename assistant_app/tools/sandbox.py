@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant_app.core.cancel import CancelToken
+from assistant_app.tools.pycompat import newer_fstrings
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ def run_python(
         work = root / "work"
         for folder in (work, work / ".tmp", work / ".matplotlib"):
             folder.mkdir()
+        code = newer_fstrings(code)  # f'{row['name']}': Python 3.12's f-strings, on 3.11
         (root / "code.py").write_text(code, encoding="utf-8", errors="replace")
         given = {}
         for name, text in (inputs or {}).items():
