@@ -17,7 +17,9 @@ from models.constrained import (
     CALL_END,
     CALL_PREFIX,
     CallGrammars,
+    closed,
     fitting_call,
+    looping,
     object_end,
     opens_a_call,
     read_call,
@@ -29,6 +31,8 @@ log = logging.getLogger(__name__)
 # Tokens evaluated at a time ahead of a request: ~0.45 s of the 1.5B on two cores, at ~4 % more
 # per token than one batch (10 tokens: ~15 % more).
 PREFILL_PIECE = 16
+# A call whose code went round in a loop is written once more with repeats held back.
+LOOP_PENALTY = 1.3
 
 
 class LlamaChatModel:
@@ -238,15 +242,22 @@ class LlamaChatModel:
         # Code arguments run long: a call may use twice a reply's tokens, as the window allows.
         room = self.context_tokens - len(prompt) - len(opening) - len(started) - 8
         settings = {**settings, "max_tokens": max(16, min(2 * settings["max_tokens"], room))}
-        free = ""
+        free, looped = "", False
         if self._free_calls:
             written = prompt + opening + started
             # Done where the object closes: a model may go on with more calls, never ending.
-            done = lambda text: object_end(head + text) is not None  # noqa: E731
+            # Or where its code goes round in a loop: once more with repeats held back, and
+            # not under the grammar (it would loop the same way there, ten times slower).
+            done = lambda text: object_end(head + text) is not None or looping(text)  # noqa: E731
             free = self._complete(written, {**settings, "stop": [CALL_END]}, cancel, done)
+            if free is not None and looping(free):
+                log.warning("a tool call's code went round in a loop; written again")
+                again = {**settings, "stop": [CALL_END], "repeat_penalty": LOOP_PENALTY}
+                free = self._complete(written, again, cancel, done)
+                free, looped = closed(head + free)[len(head) :] if free else free, True
         whole = head + (free or "")
         call = fitting_call(whole[: object_end(whole) or len(whole)], tools) if free else None
-        if call is None and free is not None:
+        if call is None and free is not None and not looped:
             grammar = self._grammars.for_tools(tools)
             written = self._complete(prompt + opening, {**settings, "grammar": grammar}, cancel)
             call = read_call(written) if written is not None else None

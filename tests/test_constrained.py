@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,14 @@ from assistant_app.core.config import LlmConfig
 from assistant_app.core.messages import ChatMessage
 from assistant_app.tools.builtin import default_tools
 from assistant_app.tools.toolbox import ToolBox, tool
-from models.constrained import CallGrammars, call_schema, opens_a_call, read_call
+from models.constrained import (
+    CallGrammars,
+    call_schema,
+    closed,
+    looping,
+    opens_a_call,
+    read_call,
+)
 
 
 @tool
@@ -147,3 +155,25 @@ def test_a_model_writing_calls_without_end_is_stopped_after_the_first() -> None:
     deltas = list(model._constrained_call([1, 2], [spec], settings, CancelToken.never(), True))
     assert [d.tool_call.arguments for d in deltas] == [{"expression": 'convert(200, "km", "mi")'}]
     assert model._llm.pieces == 3  # read up to the call's closing brace, not on
+
+
+def test_code_going_round_in_a_loop_is_seen_after_two_rounds() -> None:
+    imports = [f"from sklearn.metrics import {n}" for n in ("auc", "f1_score", "roc_curve")]
+    head = "import pandas as pd\\nimport numpy as np\\n"
+    once = head + "\\n".join(imports) + "\\n"
+    assert not looping(once)
+    assert looping(once + "\\n".join(imports) + "\\n")
+    assert not looping(once + "\\n".join(imports))  # the last line may not be done yet
+    # Short repeated lines are code, not a loop: "plt.show()" twice, closing brackets.
+    assert not looping("a = 1\\n)\\n]\\n}\\n)\\n]\\n}\\n")
+    assert not looping("x = [\\n  1,\\n  2,\\n  3,\\n]\\ny = [\\n  1,\\n  2,\\n  3,\\n]\\n")
+
+
+def test_a_call_whose_code_was_ended_with_braces_alone_is_closed() -> None:
+    head = '{"name": "python", "arguments": {"code": "'
+    wrote = head + "rows = 3\\nprint(f'{rows} rows.')}"
+    assert json.loads(closed(wrote)) == {
+        "name": "python", "arguments": {"code": "rows = 3\nprint(f'{rows} rows.')"}
+    }  # fmt: skip
+    for whole in ('{"a": 1}', '{"a": "x}"}', head + "print(1)"):
+        assert closed(whole) == whole  # closed, or not ended with a brace: as written
