@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from assistant_app.core.messages import ToolCall
@@ -96,6 +97,15 @@ def object_end(text: str) -> int | None:
     """Where the JSON object `text` starts with ends (its braces balanced outside strings),
     or None while it is still open: a call written freely is done there, whatever the model
     would write after it."""
+    for at, depth, in_string in _json_states(text):
+        if depth <= 0 and not in_string and text[at] in "}]":
+            return at + 1
+    return None
+
+
+def _json_states(text: str) -> Iterator[tuple[int, int, bool]]:
+    """After each character of JSON text: where, how many objects and lists are open, and
+    whether a string is."""
     depth, in_string, escaped = 0, False, False
     for at, char in enumerate(text):
         if in_string:
@@ -107,9 +117,7 @@ def object_end(text: str) -> int | None:
             depth += 1
         elif char in "}]":
             depth -= 1
-            if depth <= 0:
-                return at + 1
-    return None
+        yield at, depth, in_string
 
 
 def looping(text: str, shortest: int = 3) -> bool:
@@ -129,17 +137,7 @@ def closed(text: str) -> str:
     """A call whose last string was ended with braces alone (`…print(x)}` for `…print(x)"}}`,
     as the model wrote it with repeats held back) with its quote and braces put right; any
     other text as it is."""
-    depth, in_string, escaped = 0, False, False
-    for char in text:
-        if in_string:
-            in_string = not (char == '"' and not escaped)
-            escaped = char == "\\" and not escaped
-        elif char == '"':
-            in_string = True
-        elif char in "{[":
-            depth += 1
-        elif char in "}]":
-            depth -= 1
+    _, depth, in_string = deque(_json_states(text), maxlen=1)[0] if text else (0, 0, False)
     body = text.rstrip()
     if not in_string or not body.endswith("}") or depth <= 0:
         return text
