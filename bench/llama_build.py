@@ -1,9 +1,9 @@
 """Benchmark: two builds of llama-cpp-python on the same model, prompts and threads.
 
-`scripts/setup` builds llama-cpp-python with AVX2, or with AVX-512, VBMI and VNNI when asked
-(`ASSISTANT_AVX512=1`) on a CPU that has them. This measures what a build buys: reading a prompt
-(prefill) and writing (tokens/s), each build in its own child process, taking turns, with
-nothing else loaded.
+`scripts/setup` builds llama-cpp-python with AVX-512, VBMI and VNNI on a CPU that has them
+(`ASSISTANT_AVX512=0`: AVX2 still), else with AVX2. This measures what a build buys: reading
+a prompt (prefill) and writing (tokens/s), each build in its own child process, taking turns,
+with nothing else loaded.
 
 Run from the repo root, with two built wheels (the first is the reference):
 `.venv/bin/python bench/llama_build.py WHEEL_A WHEEL_B [--model NAME] [--rounds N]`
