@@ -61,9 +61,12 @@ def only_fillers(text: str) -> bool:
 
 class TextTurnJudge:
     """P(finished) from a ChatML chat model (SmolLM2-135M by default: ~30 ms a pause here,
-    bench/turns.py)."""
+    bench/turns.py). On one thread by default: it judges on the ears' thread while the chat
+    model reads ahead on its own, and one thread keeps llama.cpp's OpenMP workers to the chat
+    model's (models/compute.py): 86 ms a pause beside a read-ahead against 118 ms on two, 46
+    ms alone against 28 (bench/llama_threads.py)."""
 
-    def __init__(self, gguf: Path, *, threads: int = 2) -> None:
+    def __init__(self, gguf: Path, *, threads: int = 1) -> None:
         from llama_cpp import Llama
 
         try:
@@ -79,6 +82,7 @@ class TextTurnJudge:
         closers = {self._tokens(c)[0] for c in CLOSERS if self._tokens(c)}
         self._closers = sorted(closers)
         self._evaluated: list[int] = []
+        self._logits_after(self._head)  # read once now: the first pause is judged as fast
 
     def _tokens(self, text: str, bos: bool = False) -> list[int]:
         return self._llm.tokenize(text.encode("utf-8"), add_bos=bos, special=True)

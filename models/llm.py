@@ -13,6 +13,7 @@ from assistant_app.core.config import LlmConfig
 from assistant_app.core.engines import ChatModel
 from assistant_app.core.errors import ConfigError, ModelUnavailable, UserVisibleError
 from assistant_app.core.messages import ChatMessage, ReplyDelta, unfolded
+from models.compute import evaluate_on_one_thread
 from models.constrained import (
     CALL_END,
     CALL_PREFIX,
@@ -74,6 +75,7 @@ class LlamaChatModel:
                 f"llama.cpp could not load {gguf} ({exc})",
                 fix=f"run `assistant models verify {self.name}`.",
             ) from None
+        evaluate_on_one_thread(self._llm)  # whichever thread asks (models/compute.py)
         self._format = _chat_formatter(self._llm)
         self._grammars = CallGrammars()
         self._busy = threading.RLock()

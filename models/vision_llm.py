@@ -10,6 +10,7 @@ from typing import Any
 
 from assistant_app.core.cancel import CancelToken
 from assistant_app.core.errors import ConfigError, ModelUnavailable, UserVisibleError
+from models import compute
 from models.catalog import ModelEntry, ModelFile
 from models.store import ModelStore
 
@@ -124,7 +125,12 @@ class LlamaVisionDescriber:
         """The model's answer to `prompt` about the image; '' when cancelled.
 
         The answer is untrusted text read from the image: callers fence it. Cancellation is
-        checked per token; encoding the image itself cannot be interrupted."""
+        checked per token; encoding the image itself cannot be interrupted. It all runs on
+        the thread that evaluates for every model (models/compute.py): the projector's
+        encoder evaluates outside `eval`."""
+        return compute.run(lambda: self._describe(image, prompt, cancel))
+
+    def _describe(self, image: bytes | Path, prompt: str, cancel: CancelToken) -> str:
         content = [
             {"type": "image_url", "image_url": {"url": image_data_uri(image)}},
             {"type": "text", "text": prompt},

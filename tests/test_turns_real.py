@@ -83,3 +83,14 @@ def test_a_misjudged_pause_is_repaired(tmp_path: Path, real_store, say) -> None:
     users = [m.content for m in messages if m.role == "user"]
     assert len(users) == 1 and "joke" in users[0].lower() and "penguin" in users[0].lower(), users
     assert messages[-1].role == "assistant" and messages[-1].content, stdout
+
+
+def test_the_judge_reads_its_instructions_when_it_loads(real_store) -> None:
+    from models.end_of_turn import TextTurnJudge
+
+    judge = TextTurnJudge(real_store.file_path(Config().vad.end_of_turn_model))
+    assert judge._evaluated == judge._head  # the first pause evaluates only its words
+    fresh = TextTurnJudge(real_store.file_path(Config().vad.end_of_turn_model))
+    fresh._evaluated = []  # as if nothing had been read: the verdict must not depend on it
+    text = "What is the capital of France?"
+    assert abs(judge.judge(text).probability - fresh.judge(text).probability) < 1e-3

@@ -182,6 +182,7 @@ class Timeline:
 def run_files(config: Config, inputs: list[Path], output_dir: Path) -> int:
     """Runs the same stages over files; writes reply WAVs and transcripts; prints timelines."""
     from audio.devices import FileInput, FileOutput
+    from audio.echo import PassthroughEchoCanceller
     from audio.wav import read_audio, write_wav
     from models.store import open_store
 
@@ -200,6 +201,9 @@ def run_files(config: Config, inputs: list[Path], output_dir: Path) -> int:
 
     session, model = load_brain(config)
     engines = load_ears_and_voice(config, open_store(config), model, echo=False)
+    # A file cannot hear the replies, as a headset's microphone cannot: the loop listens while
+    # it speaks, so words that go on after a pause are heard even once the answer has begun.
+    engines = dataclasses.replace(engines, echo=PassthroughEchoCanceller())
     loop = make_loop(config, engines, session, events)
     vad = config.vad
     longest_s = (vad.end_of_turn_cap_ms if engines.judge else vad.end_of_turn_silence_ms) / 1000

@@ -1,0 +1,128 @@
+"""One thread evaluates for every llama.cpp model, whichever thread asks (models/compute.py)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from assistant_app.core.cancel import CancelToken
+from assistant_app.core.messages import ChatMessage
+from models import compute
+
+
+def _threads_of(calls: int) -> set[str]:
+    """The names of the threads that ran `calls` jobs asked for from as many threads."""
+    seen: set[str] = set()
+
+    def ask() -> None:
+        compute.run(lambda: seen.add(threading.current_thread().name))
+
+    askers = [threading.Thread(target=ask) for _ in range(calls)]
+    for asker in askers:
+        asker.start()
+    for asker in askers:
+        asker.join()
+    return seen
+
+
+def test_jobs_asked_for_from_many_threads_run_on_one() -> None:
+    assert _threads_of(4) == {"llama.cpp"}
+    assert compute.run(lambda: 6 * 7) == 42
+
+
+def test_a_job_that_fails_raises_in_the_thread_that_asked() -> None:
+    def fail() -> None:
+        raise ValueError("bad tokens")
+
+    with pytest.raises(ValueError, match="bad tokens"):
+        compute.run(fail)
+    assert compute.run(lambda: "still working") == "still working"
+
+
+def test_a_job_may_ask_for_another_without_waiting_on_itself() -> None:
+    assert compute.run(lambda: compute.run(lambda: "inner") + " and outer") == "inner and outer"
+
+
+def test_an_evaluation_in_progress_finishes_before_ctrl_c_reaches_the_caller() -> None:
+    finished = threading.Event()
+
+    def evaluation() -> None:
+        time.sleep(0.4)
+        finished.set()
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        threading.Timer(0.1, signal.raise_signal, (signal.SIGINT,)).start()
+        with pytest.raises(KeyboardInterrupt):
+            compute.run(evaluation)
+        assert finished.is_set()  # the model's token count is settled before the next request
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.threads: list[str] = []
+
+    def eval(self, tokens: list[int]) -> None:
+        self.threads.append(threading.current_thread().name)
+
+
+def test_a_models_evaluations_are_moved_to_the_one_thread() -> None:
+    model = _Recorder()
+    compute.evaluate_on_one_thread(model)
+    askers = [threading.Thread(target=model.eval, args=([1, 2],)) for _ in range(3)]
+    for asker in askers:
+        asker.start()
+    for asker in askers:
+        asker.join()
+    model.eval([3])
+    assert model.threads == ["llama.cpp"] * 4
+
+
+def _last_logits(llm) -> np.ndarray:  # noqa: ANN001 - a llama_cpp.Llama
+    import llama_cpp
+
+    row = llama_cpp.llama_get_logits_ith(llm.ctx, -1)
+    return np.ctypeslib.as_array(row, shape=(llm.n_vocab(),)).copy()
+
+
+@pytest.mark.models
+def test_the_chat_model_evaluates_on_the_one_thread_and_answers_the_same(real_store) -> None:
+    from llama_cpp import Llama
+
+    from models.llm import LlamaChatModel
+
+    gguf = real_store.file_path("smollm2-135m-instruct")
+    direct = Llama(model_path=str(gguf), n_ctx=512, n_threads=2, verbose=False)
+    tokens = direct.tokenize(b"The capital of France is")
+    direct.eval(tokens)
+    expected = _last_logits(direct)
+
+    seen: list[str] = []
+    real_eval = Llama.eval
+
+    def recorded(self: Llama, batch: list[int]) -> None:
+        seen.append(threading.current_thread().name)
+        real_eval(self, batch)
+
+    Llama.eval = recorded
+    try:
+        chat = LlamaChatModel(gguf, context_tokens=512, max_reply_tokens=8, temperature=0.0)
+    finally:
+        Llama.eval = real_eval
+    asker = threading.Thread(target=chat._llm.eval, args=(tokens,))
+    asker.start()
+    asker.join()
+    assert np.allclose(_last_logits(chat._llm), expected, atol=1e-3)
+    reply = "".join(
+        d.text for d in chat.stream_reply([ChatMessage("user", "Say hi.")], [], CancelToken.never())
+    )
+    assert reply.strip() and set(seen) == {"llama.cpp"}
