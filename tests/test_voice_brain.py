@@ -77,10 +77,10 @@ def test_words_the_ears_were_unsure_of_come_with_a_word_to_the_model(make) -> No
         h.say(30)
         h.play_until("reply_done", turn)
     first, second = h.chat.requests
-    assert spoken.UNSURE in first[-2].content and spoken.UNSURE not in second[-2].content
-    assert first[-2].role == second[-2].role == "system"  # the turn's own system message
-    # Last in it: what comes before is the same as on any turn, evaluated while they spoke.
-    assert first[-2].content.startswith(h.loop.style) and first[-2].content.endswith(spoken.UNSURE)
+    # After the words: what comes before is the same as on any turn, evaluated while they spoke.
+    assert first[-1].prompt == f"How far is man revamped?\n\n({spoken.UNSURE})"
+    assert spoken.UNSURE not in first[-2].content and second[-1].prompt == "Kenya?"
+    assert first[-2].content.startswith(h.loop.style)  # the turn's own system message
     assert first[-1].content == "How far is man revamped?"  # the history keeps only the words
 
 

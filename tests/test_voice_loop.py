@@ -6,6 +6,7 @@ import threading
 import time
 
 import numpy as np
+import pytest
 
 from audio.echo import PassthroughEchoCanceller
 from tests.fakes import FakeChatModel, FakeSpeechToText
@@ -194,8 +195,10 @@ def test_stopping_the_voice_does_not_wait_for_a_read_ahead(make) -> None:
     assert not any(t.is_alive() for t in (h.loop._readying, *h.loop._stages))
 
 
-def test_the_words_so_far_are_read_ahead_while_the_user_speaks(make) -> None:
+@pytest.mark.parametrize("logprob", [-0.1, -0.9], ids=["sure", "unsure"])
+def test_the_words_so_far_are_read_ahead_while_the_user_speaks(make, logprob: float) -> None:
     from assistant_app.core.messages import Segment, Transcript
+    from assistant_app.voice.spoken import UNSURE
     from audio.endpoint import TurnDetector
 
     class Growing(FakeSpeechToText):
@@ -204,7 +207,8 @@ def test_the_words_so_far_are_read_ahead_while_the_user_speaks(make) -> None:
         def transcribe(self, audio, language=None, prompt=""):  # noqa: ANN001, ANN201
             self.heard.append(len(audio))
             text = "How are you doing today?" if len(audio) > 20 * 512 else "How are you doing"
-            return Transcript(text, "en", (Segment(0.0, len(audio) / 16000, text, 0.0, -0.1),))
+            segment = Segment(0.0, len(audio) / 16000, text, 0.0, logprob)
+            return Transcript(text, "en", (segment,))
 
     model = Prefilling(["Fine, thanks."])
     h = make([], [], model=model, stt=Growing([]))
@@ -223,11 +227,14 @@ def test_the_words_so_far_are_read_ahead_while_the_user_speaks(make) -> None:
     h.say(16, then_quiet=0)  # half a second of speech: the words so far, less the last one
     read("How are you", False)
     h.say(10, then_quiet=4)  # the end of speech, and the start of a pause: all the words
-    ahead = read("How are you doing today?", True)
+    # Unsure of them, the ears add a word to the model after them: what came before stays.
+    words = "How are you doing today?" + (f"\n\n({UNSURE})" if logprob < -0.5 else "")
+    ahead = read(words, True)
     h.say(0, then_quiet=12)
     h.play_until("reply_done")
     # The turn's prompt is what was read ahead, then the words: the model reads nothing new.
     asked = model.requests[-1]
-    assert [(m.role, m.content) for m in asked] == [
-        *[(m.role, m.content) for m in ahead], ("user", "How are you doing today?")
+    assert [(m.role, m.prompt) for m in asked] == [
+        *[(m.role, m.prompt) for m in ahead], ("user", words)
     ]  # fmt: skip
+    assert h.session.history[-2].content == "How are you doing today?"  # kept: the words

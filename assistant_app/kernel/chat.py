@@ -98,8 +98,7 @@ class ChatSession:
         self.on_record = on_record  # persistence: every message as it joins the history
         self.conversation_id: int | None = None
         self.on_reset: Callable[[], None] | None = None  # persistence: a new conversation
-        # Small models rarely call a search tool on their own, so passages from the user's
-        # knowledge folders are looked up for every message and put in front of the model.
+        # Small models rarely search on their own: the knowledge folders are searched for each.
         self.retrieve = retrieve
         self._passages: list[tuple[str, str]] = []  # (citation, text) for the current turn
         self.tables = tables or TableFiles()  # pasted tables, as files for the python tool
@@ -210,8 +209,7 @@ class ChatSession:
             and self._tables_now
             and (self.tables.total(text) or not self._runs_unasked("python"))
         ):
-            # A column's total, or a sum where python would wait for a yes nobody can give:
-            # the calculator does sums too.
+            # A column's total, or a sum python would wait on a yes for: the calculator adds.
             choice = "calculator" if "calculator" in self.toolbox.offered() else choice
         own = written_calculation(text) or self.tables.total(text)  # a column's total
         own = own if choice == "calculator" else ""
@@ -237,9 +235,8 @@ class ChatSession:
                 return
             results = any(m.role == "tool" for m in turn)
             if written and not (rest or said or results) and specs and step + 1 < self.max_steps:
-                # Only a call, though calls were taken away, and no result to answer with: ask
-                # once more with no tools in the prompt at all (slower: its start is evaluated
-                # anew), so that words come back.
+                # Only a call, though calls were taken away, and no result: ask once more with no
+                # tools at all (slower: the prompt's start is evaluated anew), so words come back.
                 specs, choice = [], "auto"
                 continue
             if written or rest:  # a call nobody can run: answer with the last result instead
@@ -392,9 +389,11 @@ class ChatSession:
             # The style opens this turn's own system message, not the instructions: typed and
             # spoken turns share one evaluated prefix, and the voice loop has the style
             # evaluated while the user is still speaking (`warm_up`).
-            extra = f"{self._spoken.style}\n\n{extra}\n\n{self._spoken.note}".strip()
+            extra = f"{self._spoken.style}\n\n{extra}".strip()
         window = self.window or ContextWindow(len, 2**62)  # without a budget: everything fits
         messages = window.fit(self.system, facts, self.history, turn, extra)
+        if self._spoken is not None:  # its note follows the words, read ahead as they came
+            messages[-len(turn)] = self._spoken.noted(messages[-len(turn)])
         if turn[-1].role == "tool":  # small models call again rather than read the result
             messages[-1] = after_result(messages[-1])
         self._sent = messages[1 + len(self.history) :]
@@ -412,6 +411,7 @@ class ChatSession:
             messages, self._spoken = self._prompt(words if whole else "Hi", asked), None
         model, specs = model or self.model, self.toolbox.specs()
         if spoken is not None:  # only a model in this process is worth it (llama.cpp)
+            words = messages[-1].prompt if whole else words  # with the note, if any
             getattr(model, "prefill", lambda *a: None)(messages[:-1], specs, words, whole)
             return
         for _ in model.stream_reply(messages, specs, CancelToken.never(), max_tokens=1):

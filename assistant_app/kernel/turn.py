@@ -39,9 +39,13 @@ class SpokenTurn:
     # loop records only what the user heard of the reply, once it has been played.
     keep: Callable[[list[ChatMessage], str], None]
     model: ChatModel | None = None  # a model for spoken turns; None: the session's
-    # Said last, just before the user's words ("the recogniser was unsure…"): the style and
-    # the hint before it stay as evaluated ahead.
+    # Read right after the user's words ("the recogniser was unsure…"): what comes before,
+    # evaluated while the user spoke, stays as it was whether or not a turn has the note.
     note: str = ""
+
+    def noted(self, words: ChatMessage) -> ChatMessage:
+        """The user's message as the model reads it: followed by the note, if any."""
+        return replace(words, sent=f"{words.prompt}\n\n({self.note})") if self.note else words
 
 
 def cited(passages: list[tuple[str, str]], answer: str) -> list[str]:
