@@ -142,8 +142,9 @@ STORY = "Tell me a story about a fox."
 
 def _story(make, replies: list[str]):
     """The user says "Tell me a story", which sounds finished, and then "about a fox."; full
-    duplex (an echo canceller), so the microphone listens while the reply is queued."""
-    return make(replies, ["Tell me a story", "about a fox.", STORY],
+    duplex (an echo canceller), so the microphone listens while the reply is queued. The pause
+    after the rest is heard with the words before it: one transcript serves it and the turn."""
+    return make(replies, ["Tell me a story", STORY],
                 echo=PassthroughEchoCanceller(), judge=FakeJudge())  # fmt: skip
 
 
@@ -161,6 +162,9 @@ def test_a_misjudged_pause_is_repaired(make) -> None:
     h.wait_for("end_of_speech")
     h.say(15, then_quiet=10)  # 0.3 s later, before any of the answer was heard
     _went_on(h, "Once upon a time.")
+    # Its pause was transcribed with the words before it, and that transcript was the turn's.
+    first, both = h.stt.heard
+    assert both > first
 
 
 def test_speech_resumed_over_the_answers_first_words_continues_the_turn(make) -> None:
@@ -200,7 +204,7 @@ def test_never_mind_said_over_the_answers_first_words_takes_the_request_back(mak
     # "Tell me a story … never mind.": the story stops, and the whole is answered "Okay.",
     # with no model turn for it.
     whole = "Tell me a story, never mind."
-    h = make(["Once upon a time. There was a hare."], ["Tell me a story", "never mind.", whole],
+    h = make(["Once upon a time. There was a hare."], ["Tell me a story", whole],
              echo=PassthroughEchoCanceller(), judge=FakeJudge())  # fmt: skip
     h.say(20, then_quiet=10)
     h.play_until("answer_audio")

@@ -244,7 +244,7 @@ class VoiceLoop:
                 elif self.busy:
                     self.interrupt()
             elif event.tentative or (event.partial and not self.busy):  # not in a barge-in
-                stt_q.put(replace(event, turn=self.turns.current))
+                stt_q.put(replace(self._with_start(event), turn=self.turns.current))
             else:
                 self._turn(event, stt_q)
 
@@ -256,17 +256,23 @@ class VoiceLoop:
             return
         if self.busy:
             self.interrupt()
-        first, self._joined = self._joined, None
-        if first is not None and utterance.start_s - first.end_s <= 2 * GOES_ON_S:
-            # The words before the pause, then the rest (a cough that made no utterance of
-            # its own does not join a question said much later).
-            audio = np.concatenate([first.audio, utterance.audio])
-            utterance = Utterance(audio, first.start_s, utterance.end_s)
+        utterance, self._joined = self._with_start(utterance), None
         turn = self.turns.advance()
         self._idle.clear()
         self._last = (turn, utterance)
         self._emit(VoiceEvent("end_of_speech", turn, utterance.end_s))
         stt_q.put(Utterance(utterance.audio, utterance.start_s, utterance.end_s, turn))
+
+    def _with_start(self, utterance: Utterance) -> Utterance:
+        """The words before the pause of a turn that went on, then the rest (a cough that made
+        no utterance of its own does not join a question said much later). The words heard
+        at its pauses are of the same audio as the turn's: their transcript and what the model
+        read ahead of them serve the turn as they are."""
+        first = self._joined
+        if first is None or utterance.start_s - first.end_s > 2 * GOES_ON_S:
+            return utterance
+        audio = np.concatenate([first.audio, utterance.audio])
+        return replace(utterance, audio=audio, start_s=first.start_s)
 
     def _goes_on(self, at_s: float) -> bool:
         """Speech resumed soon after the last turn's words, before its answer was over: not
