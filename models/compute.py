@@ -60,10 +60,14 @@ def run(job: Callable[[], T]) -> T:
 
 def evaluate_on_one_thread(llm: Any) -> None:
     """Makes `llm.eval` (a llama_cpp.Llama's, which generation and prompts go through) run
-    on the evaluating thread."""
+    on the evaluating thread, a batch (`n_batch` tokens) at a time, as `eval` itself goes: a
+    long prompt stopped by Ctrl+C stops after the batch in progress, as it did before."""
     evaluate = llm.eval
 
     def on_one_thread(tokens: Any) -> None:
-        return run(lambda: evaluate(tokens))
+        step = getattr(llm, "n_batch", 0) or max(1, len(tokens))
+        for start in range(0, len(tokens), step):
+            batch = tokens[start : start + step]
+            run(lambda batch=batch: evaluate(batch))
 
     llm.eval = on_one_thread

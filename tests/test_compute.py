@@ -68,11 +68,14 @@ def test_an_evaluation_in_progress_finishes_before_ctrl_c_reaches_the_caller() -
 
 
 class _Recorder:
-    def __init__(self) -> None:
+    def __init__(self, n_batch: int = 512) -> None:
         self.threads: list[str] = []
+        self.batches: list[list[int]] = []
+        self.n_batch = n_batch
 
     def eval(self, tokens: list[int]) -> None:
         self.threads.append(threading.current_thread().name)
+        self.batches.append(list(tokens))
 
 
 def test_a_models_evaluations_are_moved_to_the_one_thread() -> None:
@@ -92,6 +95,34 @@ def _last_logits(llm) -> np.ndarray:  # noqa: ANN001 - a llama_cpp.Llama
 
     row = llama_cpp.llama_get_logits_ith(llm.ctx, -1)
     return np.ctypeslib.as_array(row, shape=(llm.n_vocab(),)).copy()
+
+
+def test_a_long_prompt_goes_a_batch_at_a_time_and_ctrl_c_stops_it_after_one() -> None:
+    model = _Recorder(n_batch=2)
+    compute.evaluate_on_one_thread(model)
+    model.eval([1, 2, 3, 4, 5])
+    assert model.batches == [[1, 2], [3, 4], [5]]
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    real = _Recorder.eval
+
+    def slow_eval(self: _Recorder, tokens: list[int]) -> None:
+        time.sleep(0.3)
+        real(self, tokens)
+
+    model = _Recorder(n_batch=2)
+    model.eval = slow_eval.__get__(model)
+    compute.evaluate_on_one_thread(model)
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        threading.Timer(0.1, signal.raise_signal, (signal.SIGINT,)).start()
+        with pytest.raises(KeyboardInterrupt):
+            model.eval([1, 2, 3, 4, 5])
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert model.batches == [[1, 2]]  # the batch in progress finished; no more were begun
 
 
 @pytest.mark.models
