@@ -60,11 +60,11 @@ def only_fillers(text: str) -> bool:
 
 
 class TextTurnJudge:
-    """P(finished) from a ChatML chat model (SmolLM2-135M by default: ~30 ms a pause here,
+    """P(finished) from a ChatML chat model (SmolLM2-135M by default: ~18 ms a pause here,
     bench/turns.py). On one thread by default: it judges on the ears' thread while the chat
     model reads ahead on its own, and one thread keeps llama.cpp's OpenMP workers to the chat
-    model's (models/compute.py): 86 ms a pause beside a read-ahead against 118 ms on two, 46
-    ms alone against 28 (bench/llama_threads.py)."""
+    model's (models/compute.py): 88 ms a pause beside a read-ahead against 98 ms on two, 47
+    ms alone against 30 (bench/llama_threads.py)."""
 
     def __init__(self, gguf: Path, *, threads: int = 1) -> None:
         from llama_cpp import Llama
