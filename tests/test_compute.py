@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 import time
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -47,6 +49,22 @@ def test_a_job_may_ask_for_another_without_waiting_on_itself() -> None:
     assert compute.run(lambda: compute.run(lambda: "inner") + " and outer") == "inner and outer"
 
 
+@contextlib.contextmanager
+def _ctrl_c_after(seconds: float) -> Iterator[None]:
+    """Ctrl+C reaches the main thread `seconds` in; the block must end in KeyboardInterrupt."""
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        threading.Timer(seconds, signal.raise_signal, (signal.SIGINT,)).start()
+        with pytest.raises(KeyboardInterrupt):
+            yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def test_an_evaluation_in_progress_finishes_before_ctrl_c_reaches_the_caller() -> None:
     finished = threading.Event()
 
@@ -54,17 +72,9 @@ def test_an_evaluation_in_progress_finishes_before_ctrl_c_reaches_the_caller() -
         time.sleep(0.4)
         finished.set()
 
-    def interrupt(*_: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGINT, interrupt)
-    try:
-        threading.Timer(0.1, signal.raise_signal, (signal.SIGINT,)).start()
-        with pytest.raises(KeyboardInterrupt):
-            compute.run(evaluation)
-        assert finished.is_set()  # the model's token count is settled before the next request
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    with _ctrl_c_after(0.1):
+        compute.run(evaluation)
+    assert finished.is_set()  # the model's token count is settled before the next request
 
 
 class _Recorder:
@@ -103,9 +113,6 @@ def test_a_long_prompt_goes_a_batch_at_a_time_and_ctrl_c_stops_it_after_one() ->
     model.eval([1, 2, 3, 4, 5])
     assert model.batches == [[1, 2], [3, 4], [5]]
 
-    def interrupt(*_: object) -> None:
-        raise KeyboardInterrupt
-
     real = _Recorder.eval
 
     def slow_eval(self: _Recorder, tokens: list[int]) -> None:
@@ -115,13 +122,8 @@ def test_a_long_prompt_goes_a_batch_at_a_time_and_ctrl_c_stops_it_after_one() ->
     model = _Recorder(n_batch=2)
     model.eval = slow_eval.__get__(model)
     compute.evaluate_on_one_thread(model)
-    previous = signal.signal(signal.SIGINT, interrupt)
-    try:
-        threading.Timer(0.1, signal.raise_signal, (signal.SIGINT,)).start()
-        with pytest.raises(KeyboardInterrupt):
-            model.eval([1, 2, 3, 4, 5])
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    with _ctrl_c_after(0.1):
+        model.eval([1, 2, 3, 4, 5])
     assert model.batches == [[1, 2]]  # the batch in progress finished; no more were begun
 
 
