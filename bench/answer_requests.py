@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.answer_attacks import ATTACKS
+from bench.answer_cannot import cannot_asks, draft_asks, honest
 from bench.voice_tasks import numbers_in
 
 CALC = frozenset({"calculator", "python"})
@@ -336,6 +337,14 @@ def chat(rng: random.Random) -> list[Request]:
     return [Request("chat", q, frozenset(), both(plain, c)) for q, c in rng.sample(CHAT, 8)]
 
 
+def cannot(rng: random.Random) -> list[Request]:
+    """What it cannot do offline (answered honestly, with why), and drafts it can write."""
+    said = [Request("cannot", q, frozenset(), lambda o, q=q: honest(q, o.reply))
+            for q in cannot_asks(rng)]  # fmt: skip
+    return said + [Request("drafts", q, frozenset(), both(plain, says_words(w)))
+                   for q, w in draft_asks(rng)]  # fmt: skip
+
+
 def multi_step(rng: random.Random) -> list[Request]:
     p, r, n = rng.choice([1000, 2500, 5000]), rng.choice([3, 4, 6]), rng.choice([5, 8, 10])
     k = rng.randint(6, 12)
@@ -430,5 +439,5 @@ def make_requests(rng: random.Random) -> tuple[list[Request], dict[str, str]]:
     extra, attacked = injections(rng)
     requests = [*arithmetic(rng), *percentages(rng), *units(rng), *dates(rng),
                 *statistics_requests(rng), *plots(rng), *tables(rng), *noted, *chat(rng),
-                *multi_step(rng), *pictures(rng), *attacked]  # fmt: skip
+                *multi_step(rng), *pictures(rng), *attacked, *cannot(rng)]  # fmt: skip
     return requests, {**notes, **extra}

@@ -97,3 +97,12 @@ def test_a_long_story_is_written_and_does_not_loop(tmp_path: Path, real_store) -
     assert len(story.split()) > 120 and "sorry" not in story.lower(), story  # not refused
     sentences = [s.lower() for s in re.split(r"(?<=[.!?])\s+", story) if len(s.split()) >= 6]
     assert len(sentences) == len(set(sentences)), story  # no sentence said twice
+
+
+def test_what_it_cannot_do_offline_is_said_with_why(tmp_path: Path, real_store) -> None:
+    from bench.answer_cannot import honest
+
+    asked = "Set an alarm for 7 tomorrow morning."
+    done = chat_with_notes(tmp_path, real_store, f"{asked}\n")
+    assert done.returncode == 0, done.stderr
+    assert honest(asked, done.stdout), done.stdout  # "I can't … : I run offline, …"; no "Done!"

@@ -17,15 +17,15 @@ from assistant_app.kernel.hints import (
     NO_IMAGE_MODEL,
     NO_WORDS,
     PASSAGES_IN_CODE,
-    calculation_hint,
-    direct,
     misrouted,
     needs_no_tool,
     route,
+    turn_hint,
     wants_a_picture,
     written_calculation,
 )
 from assistant_app.kernel.memory import Memory
+from assistant_app.kernel.reach import out_of_reach, why_not
 from assistant_app.kernel.repeats import LoopGuard
 from assistant_app.kernel.stated import stated
 from assistant_app.kernel.tables import TableFiles
@@ -202,7 +202,7 @@ class ChatSession:
         # A plain calculation is a call to a tool, a chart a call to python; "none" keeps the
         # tools listed (the prompt's evaluated start is reused) while the model must answer.
         choice = route(text, self.toolbox.offered(), self._tables_now) or "auto"
-        if choice == "auto" and needs_no_tool(text):
+        if choice == "auto" and (needs_no_tool(text) or out_of_reach(text)):
             choice = "none"  # attached text cannot ask for a tool: only the user's words
         elif (
             choice == "python"
@@ -347,7 +347,7 @@ class ChatSession:
 
     def _footnotes(self, turn: list[ChatMessage], answer: str) -> list[str]:
         notes = footnotes(self._passages, self.toolbox, turn, answer, self._spoken is None)
-        return [n for n in (*notes, self.untrusted.notice()) if n]
+        return [n for n in (why_not(turn[0].content, answer), *notes, self.untrusted.notice()) if n]
 
     def _think(self, text: str, question: str, token: CancelToken) -> Iterator[str]:
         turn = [ChatMessage("user", question)]
@@ -375,9 +375,7 @@ class ChatSession:
         facts = self.memory.recall(text) if self.memory is not None else []
         extra = self._context
         if tools and not any(m.role == "tool" for m in turn):  # before a tool ran this turn
-            hint = calculation_hint(text, self.toolbox.offered())
-            if self.toolbox.tools and needs_no_tool(text):
-                hint = direct(text)
+            hint = turn_hint(text, self.toolbox.offered(), bool(self.toolbox.tools))
             extra = f"{extra}\n\n{hint}".strip()
         if self.toolbox.get("python") is not None and (files := self.tables.describe()):
             extra = f"{extra}\n\n{files}".strip()

@@ -8,6 +8,7 @@ import re
 
 from assistant_app.core.errors import ToolError
 from assistant_app.core.messages import ToolCall
+from assistant_app.kernel.reach import reach_hint
 from assistant_app.tools.calculator import UNIT_NAMES, calculate
 
 # A number and a word or sign of arithmetic, a percentage, a conversion or a rate: the model
@@ -139,6 +140,15 @@ def needs_no_tool(text: str) -> bool:
         return False
     text = re.sub(r"(?<=\d)\s*(?:%|percent\b)", "", text)
     return not _TOOL_WORDS.search(text) and not _CUE.search(text)
+
+
+def turn_hint(text: str, offered: set[str], tools: bool) -> str:
+    """The hint before a turn's first step: why not, for what is out of reach (a text to send,
+    an alarm, the weather); in words, for a message that needs no tool (with `tools` on); with
+    a tool, for a calculation; else ""."""
+    if hint := reach_hint(text):
+        return hint
+    return direct(text) if tools and needs_no_tool(text) else calculation_hint(text, offered)
 
 
 def calculation_hint(text: str, offered: set[str]) -> str:
