@@ -14,7 +14,7 @@ from models.tool_calls import parse_tool_calls
 log = logging.getLogger(__name__)
 # Once a reply starts like this the model has chosen to call a tool: the call itself is then
 # written again under the grammar. (`<tools>` is Qwen reciting its prompt, not a call.)
-CALL_OPENINGS = ("<tool_call>", "```json", "```\n{", "{")
+CALL_OPENINGS = ("<tool_call>", "```json", "```\n{", "{", "<{")
 CALL_PREFIX = "<tool_call>\n"
 CALL_END = "</tool_call>"
 _JSON_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool}

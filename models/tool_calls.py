@@ -11,7 +11,8 @@ from assistant_app.core.messages import ToolCall
 _TAGGED = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.DOTALL)
 _FENCED = re.compile(r"```(?:json)?\s*(.*?)\s*```", re.DOTALL)
 # The opening a tool call starts with; a reply that starts this way is held back, not spoken.
-PREFIXES = ("<tool_call>", "<tools>", "```json", "```\n{", "{")
+# "<{{…}}}}" is the tag's "<" fused with the template's doubled braces (Qwen 1.5B, seen once).
+PREFIXES = ("<tool_call>", "<tools>", "```json", "```\n{", "{", "<{")
 # Qwen 1.5B sometimes recites the tool list from its prompt instead of answering.
 RECITED = "<tools>"
 
@@ -41,13 +42,13 @@ def parse_tool_calls(text: str) -> list[ToolCall]:
 
 
 def _load(raw: str) -> Any:
-    raw = raw.strip()
+    raw = raw.strip().removeprefix("<") if raw.strip().startswith("<{") else raw.strip()
     # Code arguments sometimes come as Python triple-quoted strings inside the JSON.
     raw = re.sub(r'"""(.*?)"""', lambda m: json.dumps(m.group(1)), raw, flags=re.DOTALL)
     if raw.startswith("{{") and raw.endswith("}}"):
         raw = raw[1:-1]  # Qwen 1.5B copies the template's doubled braces
     # Small models also drop the last brace now and then.
-    for attempt in (raw, raw + "}"):
+    for attempt in (raw, raw + "}", raw[:-1]):  # …or add one
         try:
             return json.loads(attempt, strict=False)
         except json.JSONDecodeError:

@@ -92,6 +92,7 @@ def test_tool_errors_become_results_for_the_model() -> None:
         '{{"name": "calculator", "arguments": {"expression": "1+1"}}}',
         '{"name": "calculator", "arguments": "{\\"expression\\": \\"1+1\\"}"}',
         '{"name": "calculator", "arguments": {"expression": "1+1"}',
+        '<{{"name": "calculator", "arguments": {"expression": "1+1"}}}}',  # a brace too many
     ],
 )
 def test_tool_calls_are_found_in_the_shapes_small_models_write(text: str) -> None:
@@ -108,6 +109,7 @@ def test_plain_answers_are_not_tool_calls() -> None:
     assert parse_tool_calls("The capital of France is Paris.") == []
     assert may_be_tool_call("```js") and not may_be_tool_call("The")
     assert may_be_tool_call("  {") and not may_be_tool_call("Paris {")
+    assert may_be_tool_call("<") and may_be_tool_call("<{{") and not may_be_tool_call("<b>")
 
 
 class ScriptedToolModel:
