@@ -1,7 +1,7 @@
 """What the assistant cannot reach (messages, calls, media, devices, alarms, live data): told
 to the model as a hint for that turn only, with no tools offered, so it says why it cannot
 instead of "I can't assist with that" or "I will remind you at 7"; a bare "I can't" gets the
-reason from the kernel."""
+reason from the kernel. A bare no to anything else is held and asked again with no tools."""
 
 from __future__ import annotations
 
@@ -85,3 +85,50 @@ def test_a_bare_no_to_what_is_out_of_reach_gets_the_reason(
     why = out_of_reach(text)
     assert answer == (f"{reply} {why}" if added else reply)
     assert session.history[-1].content == answer  # kept as shown
+
+
+class _Offered(FakeChatModel):
+    """Records the tools offered with each request as well."""
+
+    def __init__(self, replies: list[str]) -> None:
+        super().__init__(replies)
+        self.offered: list[int] = []
+
+    def stream_reply(self, messages, tools, cancel, **kw):  # noqa: ANN001, ANN003, ANN201
+        if kw.get("max_tokens") != 1:
+            self.offered.append(len(tools))
+        return super().stream_reply(messages, tools, cancel, **kw)
+
+
+@pytest.mark.parametrize(
+    ("replies", "shown", "offered"),
+    [(["I'm sorry, but I can't assist with that.", "Hi Bob, running late!"],
+      "Hi Bob, running late!", 2),
+     (["I'm sorry, but I can't assist with that."] * 2, "I'm sorry, but I can't assist with that.",
+      2),
+     (["Hi Bob, running late!"], "Hi Bob, running late!", 1)],
+)  # fmt: skip
+def test_a_bare_no_is_asked_again_with_no_tools_in_the_prompt(
+    replies: list[str], shown: str, offered: int
+) -> None:
+    model = _Offered([*replies, "never asked"])
+    session = ChatSession(model, "instructions", ToolBox(default_tools()))
+    answer = "".join(session.stream("Write a short text to Bob saying I'm running late."))
+    assert answer == shown  # the held no is never shown; a second one is (no third request)
+    assert len(model.offered) == offered
+    assert model.offered[0] > 0 and (offered == 1 or model.offered[1] == 0)  # then none
+    assert session.history[-1].content == shown
+
+
+def test_a_no_with_a_reason_or_anything_longer_is_shown_as_it_streams() -> None:
+    from assistant_app.kernel.reach import HeldNo
+
+    for reply, held in [("I can't do that: I run offline.", 6), ("I think so.", 1),
+                        ("I'm sorry to hear that. Rest well.", 4), ("Sorry!", 0)]:  # fmt: skip
+        no, shown = HeldNo(), []
+        for i, word in enumerate(reply.split(" ")):
+            shown.append(no.push(word if i == 0 else " " + word))
+        assert "".join(shown) + no.rest() == reply and not no.bare
+        assert shown.count("") == held  # held only while it could still be a bare no
+    no = HeldNo()
+    assert no.push("I'm sorry, but I can't help with that.") == "" and no.bare and no.rest() == ""

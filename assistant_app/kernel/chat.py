@@ -25,7 +25,7 @@ from assistant_app.kernel.hints import (
     written_calculation,
 )
 from assistant_app.kernel.memory import Memory
-from assistant_app.kernel.reach import out_of_reach, why_not
+from assistant_app.kernel.reach import HeldNo, out_of_reach, why_not
 from assistant_app.kernel.repeats import LoopGuard
 from assistant_app.kernel.stated import stated
 from assistant_app.kernel.tables import TableFiles
@@ -244,8 +244,9 @@ class ChatSession:
                 shown.append(piece)
                 said.append(piece)
                 yield piece
-            if not calls and not said and specs and choice != "none":
-                choice = "none"  # nothing usable with tools offered: ask again without them
+            if not calls and not said and specs:
+                # Nothing usable (or a bare no): ask again with no calls, then with no tools.
+                specs, choice = ([], "auto") if choice == "none" else (specs, "none")
                 continue
             if not calls:
                 failed = yield from self._run_written_code("".join(said), turn, token)
@@ -262,8 +263,7 @@ class ChatSession:
                 continue
             keys = {repr(c.as_dict()["function"]) for c in calls}
             if keys & seen:
-                # Small models repeat a call whose result they already have: take the calls
-                # away so the next step must answer from the results.
+                # A call repeated though its result is in: calls are taken away, so it answers.
                 choice = "none"
                 continue
             seen |= keys
@@ -292,6 +292,7 @@ class ChatSession:
         calls, said = [], []
         # With calls taken away a small model may still write one as text: hold it.
         guard = HeldReply(choice == "none" and bool(specs))
+        no = HeldNo(bool(specs) and not out_of_reach(text))  # a bare no: asked again, see _steps
         model = (self._spoken and self._spoken.model) or self.model
         prompt = self._prompt(text, turn)
         loop = LoopGuard((RESULT_NOTE, ERROR_NOTE))  # cut before a repeat, or the notes read
@@ -301,14 +302,14 @@ class ChatSession:
         for delta in deltas:
             if delta.tool_call is not None:
                 calls.append(delta.tool_call)
-            elif delta.text and (piece := loop.push(guard.push(delta.text))):
+            elif delta.text and (piece := no.push(loop.push(guard.push(delta.text)))):
                 said.append(piece)
                 if not held:
                     yield piece
             if loop.looping:
                 getattr(deltas, "close", lambda: None)()  # the model stops writing now
                 break
-        if piece := loop.finish():
+        if piece := no.push(loop.finish()) + no.rest():
             said.append(piece)
             if not held:
                 yield piece

@@ -84,3 +84,43 @@ def why_not(asked: str, answer: str) -> str:
     bare = len(answer.split()) <= 12 and _CANT.search(answer) and not _REASON.search(answer)
     why = out_of_reach(asked) if bare else ""
     return f" {why}" if why else ""
+
+
+# How a bare no begins, and the words it may still become ("I" → "I'm" → "I'm sorry").
+_NO_OPENS = ("i'm sorry", "i am sorry", "sorry", "i can't", "i cannot", "i'm unable", "i am unable",
+             "unfortunately")  # fmt: skip
+
+
+class HeldNo:
+    """Fed a reply as it streams, holds it while it may be a bare no ("I'm sorry, but I can't
+    assist with that.": twelve words at most, no reason); anything else goes through at once.
+    With tools in its prompt the 1.5B model answers "Write a short text to my sister saying
+    I'm running late." that way; with none, it writes the text (ChatSession._steps asks again)."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.text, self.holding = "", enabled
+
+    def push(self, piece: str) -> str:
+        """What of the reply may be shown now."""
+        if not self.holding:
+            return piece
+        self.text += piece
+        head = " ".join(self.text.lower().replace("’", "'").split())
+        opens = any(o.startswith(head) or head.startswith(o) for o in _NO_OPENS)
+        said = not re.search(r"[.!?]", head) or _CANT.search(head)  # "I'm sorry to hear that."
+        if opens and said and len(head.split()) <= 12 and not _REASON.search(head):
+            return ""
+        self.holding = False
+        return self.text
+
+    @property
+    def bare(self) -> bool:
+        """Whether the reply, ended, was a bare no (none of it shown)."""
+        return self.holding and bool(_CANT.search(self.text))
+
+    def rest(self) -> str:
+        """What is still held once the reply has ended, unless it is a bare no."""
+        if self.bare or not self.holding:
+            return ""
+        self.holding = False
+        return self.text
