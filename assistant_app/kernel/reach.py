@@ -9,7 +9,7 @@ code: I run offline"), so only these turns get it.
 A request is an order at the start of the message ("Please text…", "Can you call…"), not a
 question about how to do it ("How do I set an alarm?") nor a draft the user will send ("Write
 a text to Bob…"); live data is asked for as such ("the weather tomorrow", "the latest news",
-"the share price right now")."""
+"the share price right now"). A bare no to anything else is held and asked again (HeldNo)."""
 
 from __future__ import annotations
 
