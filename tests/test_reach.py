@@ -41,15 +41,18 @@ def test_a_question_a_draft_or_a_task_here_is_not(text: str) -> None:
     assert not out_of_reach(text)
 
 
-class _Choices(FakeChatModel):
-    """Records the tool choice of each request as well."""
+class _Recording(FakeChatModel):
+    """Records the tool choice and the number of tools offered with each request as well."""
 
     def __init__(self, replies: list[str]) -> None:
         super().__init__(replies)
         self.choices: list[str] = []
+        self.offered: list[int] = []
 
     def stream_reply(self, messages, tools, cancel, **kw):  # noqa: ANN001, ANN003, ANN201
-        self.choices.append(kw.get("tool_choice", "auto"))
+        if kw.get("max_tokens") != 1:  # not a warm-up
+            self.choices.append(kw.get("tool_choice", "auto"))
+            self.offered.append(len(tools))
         return super().stream_reply(messages, tools, cancel, **kw)
 
 
@@ -59,7 +62,7 @@ class _Choices(FakeChatModel):
      ("Write a short text to Omar saying I'm late.", False), ("What is 12 times 13?", False)],
 )  # fmt: skip
 def test_the_hint_rides_with_that_turn_only_and_no_tool_is_offered(text: str, hinted: bool) -> None:
-    model = _Choices(["I can't set reminders: I run offline.", "Fine."])
+    model = _Recording(["I can't set reminders: I run offline.", "Fine."])
     session = ChatSession(model, "instructions", ToolBox(default_tools()))
     "".join(session.stream(text))
     turn_context = [m.content for m in model.requests[0] if m.role == "system"][-1]
@@ -87,19 +90,6 @@ def test_a_bare_no_to_what_is_out_of_reach_gets_the_reason(
     assert session.history[-1].content == answer  # kept as shown
 
 
-class _Offered(FakeChatModel):
-    """Records the tools offered with each request as well."""
-
-    def __init__(self, replies: list[str]) -> None:
-        super().__init__(replies)
-        self.offered: list[int] = []
-
-    def stream_reply(self, messages, tools, cancel, **kw):  # noqa: ANN001, ANN003, ANN201
-        if kw.get("max_tokens") != 1:
-            self.offered.append(len(tools))
-        return super().stream_reply(messages, tools, cancel, **kw)
-
-
 @pytest.mark.parametrize(
     ("replies", "shown", "offered"),
     [(["I'm sorry, but I can't assist with that.", "Hi Bob, running late!"],
@@ -111,7 +101,7 @@ class _Offered(FakeChatModel):
 def test_a_bare_no_is_asked_again_with_no_tools_in_the_prompt(
     replies: list[str], shown: str, offered: int
 ) -> None:
-    model = _Offered([*replies, "never asked"])
+    model = _Recording([*replies, "never asked"])
     session = ChatSession(model, "instructions", ToolBox(default_tools()))
     answer = "".join(session.stream("Write a short text to Bob saying I'm running late."))
     assert answer == shown  # the held no is never shown; a second one is (no third request)
@@ -123,8 +113,14 @@ def test_a_bare_no_is_asked_again_with_no_tools_in_the_prompt(
 def test_a_no_with_a_reason_or_anything_longer_is_shown_as_it_streams() -> None:
     from assistant_app.kernel.reach import HeldNo
 
-    for reply, held in [("I can't do that: I run offline.", 6), ("I think so.", 1),
-                        ("I'm sorry to hear that. Rest well.", 4), ("Sorry!", 0)]:  # fmt: skip
+    for reply, held in [
+        ("I can't do that: I run offline.", 6),
+        ("I think so.", 1),
+        ("I'm sorry to hear that. Rest well.", 4),
+        ("Sorry!", 0),
+        ("I'm sorry, I can't understand that. Could you say it again?", 10),
+    ]:
+        # (the last asks the user back, as on a misheard turn: no bare no)
         no, shown = HeldNo(), []
         for i, word in enumerate(reply.split(" ")):
             shown.append(no.push(word if i == 0 else " " + word))

@@ -79,10 +79,16 @@ _CANT = re.compile(r"\b(?:can(?:no|')t|unable to|not able to)\b", re.IGNORECASE)
 _REASON = re.compile(r"\b(?:offline|internet|online|access|abilit\w*|capab\w*)\b", re.IGNORECASE)
 
 
+def _bare(answer: str) -> bool:
+    """A no with no reason and no question back ("Could you say it again?"): twelve words at
+    most."""
+    short = len(answer.split()) <= 12 and "?" not in answer
+    return short and bool(_CANT.search(answer)) and not _REASON.search(answer)
+
+
 def why_not(asked: str, answer: str) -> str:
     """The reason to add to a bare "I can't" answer to a request out of reach; else ""."""
-    bare = len(answer.split()) <= 12 and _CANT.search(answer) and not _REASON.search(answer)
-    why = out_of_reach(asked) if bare else ""
+    why = out_of_reach(asked) if _bare(answer) else ""
     return f" {why}" if why else ""
 
 
@@ -93,7 +99,8 @@ _NO_OPENS = ("i'm sorry", "i am sorry", "sorry", "i can't", "i cannot", "i'm una
 
 class HeldNo:
     """Fed a reply as it streams, holds it while it may be a bare no ("I'm sorry, but I can't
-    assist with that.": twelve words at most, no reason); anything else goes through at once.
+    assist with that.": twelve words at most, no reason, no question back); anything else goes
+    through at once.
     With tools in its prompt the 1.5B model answers "Write a short text to my sister saying
     I'm running late." that way; with none, it writes the text (ChatSession._steps asks again)."""
 
@@ -107,7 +114,8 @@ class HeldNo:
         self.text += piece
         head = " ".join(self.text.lower().replace("’", "'").split())
         opens = any(o.startswith(head) or head.startswith(o) for o in _NO_OPENS)
-        said = not re.search(r"[.!?]", head) or _CANT.search(head)  # "I'm sorry to hear that."
+        # Not "I'm sorry to hear that.", not "I can't hear you. Could you say it again?"
+        said = "?" not in head and (not re.search(r"[.!]", head) or _CANT.search(head))
         if opens and said and len(head.split()) <= 12 and not _REASON.search(head):
             return ""
         self.holding = False
@@ -116,7 +124,7 @@ class HeldNo:
     @property
     def bare(self) -> bool:
         """Whether the reply, ended, was a bare no (none of it shown)."""
-        return self.holding and bool(_CANT.search(self.text))
+        return self.holding and _bare(self.text)
 
     def rest(self) -> str:
         """What is still held once the reply has ended, unless it is a bare no."""
